@@ -1,0 +1,1 @@
+"""nfcourse: the small PyTorch library behind the course on normalizing flows."""

@@ -1,0 +1,54 @@
+r"""The language of every message a learner reads: English, German or Japanese.
+
+Messages are marked in the code with `_("...")` and translated in gettext catalogs,
+`nfcourse/locale/<lang>/LC_MESSAGES/nfcourse.po`, compiled to `.mo` files by
+`python tools/messages.py` (see the README's contributors' section). English is the source language.
+
+The language is chosen once, by `set_language("de")` or by the environment variable
+`NFCOURSE_LANG` (read at import); every later message uses it.
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+from functools import lru_cache
+from pathlib import Path
+
+LANGUAGES = ("en", "de", "ja")
+DOMAIN = "nfcourse"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+_language = "en"
+
+
+@lru_cache(maxsize=None)
+def _translations(language: str) -> gettext.NullTranslations:
+    if language == "en":
+        return gettext.NullTranslations()
+    return gettext.translation(DOMAIN, localedir=LOCALE_DIR, languages=[language])
+
+
+def set_language(language: str) -> None:
+    """Choose the language of all messages: one of `LANGUAGES` ("en", "de", "ja")."""
+    global _language
+    if language not in LANGUAGES:
+        raise ValueError(
+            f"Unknown language {language!r}: choose one of {', '.join(LANGUAGES)} "
+            f"(Sprache / 言語: {', '.join(LANGUAGES)})."
+        )
+    _translations(language)  # fail now, not at the first message, if a catalog is missing
+    _language = language
+
+
+def get_language() -> str:
+    """The language chosen by `set_language` or `NFCOURSE_LANG` (default "en")."""
+    return _language
+
+
+def _(message: str) -> str:
+    """Translate `message` into the chosen language (gettext's usual short name)."""
+    return _translations(_language).gettext(message)
+
+
+set_language(os.environ.get("NFCOURSE_LANG", "en") or "en")
