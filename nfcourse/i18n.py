@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gettext
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 LANGUAGES = ("en", "de", "ja")
@@ -22,7 +22,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 _language = "en"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _translations(language: str) -> gettext.NullTranslations:
     if language == "en":
         return gettext.NullTranslations()

@@ -45,5 +45,6 @@ def budget(full: int, fast: int) -> int:
     check_positive_int(full, "full")
     check_positive_int(fast, "fast")
     if fast > full:
-        raise ValueError(_("The fast budget ({fast}) must not exceed the full one ({full}).").format(fast=fast, full=full))
+        message = _("The fast budget ({fast}) must not exceed the full one ({full}).")
+        raise ValueError(message.format(fast=fast, full=full))
     return fast if is_fast_mode() else full

@@ -23,9 +23,7 @@ class Permutation(Bijector):
         super().__init__()
         perm = torch.as_tensor(permutation, dtype=torch.long)
         if perm.ndim != 1 or not torch.equal(torch.sort(perm).values, torch.arange(len(perm))):
-            raise ValueError(
-                _("{perm} is not a permutation of 0, ..., D-1.").format(perm=perm.tolist())
-            )
+            raise ValueError(_("{perm} is not a permutation of 0, ..., D-1.").format(perm=perm.tolist()))
         self.register_buffer("permutation", perm)
         self.register_buffer("inverse_permutation", torch.argsort(perm))
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""The course's front door: set everything up, then open the course or run the tests.
+
+    python3 course.py lab     set up, then open the course map in JupyterLab
+    python3 course.py test    set up, then run every test (notebooks in fast mode)
+
+Set-up reuses the Python environment you are in when it is a virtual or conda environment;
+otherwise it creates (or reuses) `.venv/` beside this file and restarts itself there. It installs
+the course with `pip install -e ".[dev]"`, which installs PyTorch only when it is missing, and
+remembers (by a hash of pyproject.toml) that it did so, so a second run starts at once.
+Extra arguments go to JupyterLab or pytest, e.g. `python3 course.py lab --no-browser --port 8899`.
+Only the standard library is used here, so this file runs with any Python 3.10+.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+COURSE_MAP = "index.ipynb"
+USAGE = __doc__.split("\n\n")[1]
+
+
+def in_environment() -> bool:
+    """True inside a virtual environment or an activated conda environment."""
+    in_venv = sys.prefix != sys.base_prefix
+    in_conda = os.environ.get("CONDA_PREFIX") == sys.prefix
+    return in_venv or in_conda
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def enter_environment() -> None:
+    """Re-run this script inside `.venv/` (created first if needed), unless already in an environment."""
+    if in_environment():
+        return
+    if not venv_python().exists():
+        print(f"Creating a virtual environment in {VENV} ...", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (OSError, subprocess.CalledProcessError) as error:
+            sys.exit(
+                f"Could not create {VENV}: {error}\n"
+                "On Debian/Ubuntu install the venv module first (sudo apt install python3-venv), "
+                "or activate any Python 3.10+ environment and run this command again."
+            )
+    os.execv(venv_python(), [str(venv_python()), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
+def install() -> None:
+    """`pip install -e .[dev]` once per version of pyproject.toml (torch only if it is missing)."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = Path(sys.prefix) / f".nfcourse-installed-{ROOT.name}"
+    if stamp.exists() and stamp.read_text() == f"{ROOT}\n{digest}":
+        return
+    print("Installing the course and its dependencies (once; a few minutes the first time) ...", flush=True)
+    pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
+    subprocess.run([*pip, "-q", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
+    stamp.write_text(f"{ROOT}\n{digest}")
+
+
+def lab(args: list[str]) -> int:
+    """Open JupyterLab at the course map; it runs until you stop it (Ctrl-C)."""
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", *args, str(ROOT / COURSE_MAP)]
+    return subprocess.call(command, cwd=ROOT)
+
+
+def test(args: list[str]) -> int:
+    """Run the library tests and every notebook with nbval, in fast mode and in parallel."""
+    env = {**os.environ, "NFCOURSE_FAST": "1", "MPLBACKEND": "Agg"}
+    command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadscope", *args]
+    return subprocess.call(command, cwd=ROOT, env=env)
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"lab", "test"}:
+        print(USAGE)
+        return 2
+    if sys.version_info < (3, 10):  # noqa: UP036 (this file may be started by an older Python)
+        sys.exit(f"The course needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
+    enter_environment()
+    install()
+    command, args = sys.argv[1], sys.argv[2:]
+    return lab(args) if command == "lab" else test(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Messages a learner reads exist in English, German and Japanese, through gettext catalogs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from nfcourse import i18n
+from nfcourse.bijectors import AffineLU
+from nfcourse.flow import Flow
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_messages_tool():  # tools/ is not a package: load the contributors' script by path
+    spec = importlib.util.spec_from_file_location("messages", ROOT / "tools" / "messages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def language() -> Iterator[None]:
+    before = i18n.get_language()
+    yield
+    i18n.set_language(before)
+
+
+def test_catalogs_are_complete_current_and_compiled() -> None:
+    problems = load_messages_tool().problems()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("en", "must have 2 columns"), ("de", "muss 2 Spalten haben"), ("ja", "2 列")],
+)
+def test_errors_speak_the_chosen_language(language: None, lang: str, expected: str) -> None:
+    i18n.set_language(lang)
+    with pytest.raises(ValueError, match=expected):
+        Flow(AffineLU(2), dim=2).log_prob(torch.zeros(3, 5))
+
+
+def test_unknown_language_is_refused_with_the_choices(language: None) -> None:
+    with pytest.raises(ValueError, match="en, de, ja"):
+        i18n.set_language("fr")
+
+
+def test_language_can_be_chosen_by_environment_variable() -> None:
+    code = "from nfcourse.i18n import get_language; print(get_language())"
+    env = {**os.environ, "NFCOURSE_LANG": "ja"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "ja"

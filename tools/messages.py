@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Keep the library's message catalogs (nfcourse/locale/<lang>/LC_MESSAGES/nfcourse.po) in step with the code.
+
+    python tools/messages.py update    extract every _("...") from nfcourse/ and merge it into the de/ja
+                                       catalogs: new messages arrive empty, changed ones become fuzzy and
+                                       keep the previous English text, removed ones become obsolete
+    python tools/messages.py compile   write the .mo files that nfcourse.i18n loads
+    python tools/messages.py check     list every entry that is missing, fuzzy, obsolete, out of date
+                                       or whose {placeholders} differ from the English; exit 1 if any
+
+Translate by editing the msgstr lines of the .po files (any PO editor works), then run `compile`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import string
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "nfcourse"
+LOCALE = PACKAGE / "locale"
+TRANSLATED = ("de", "ja")
+FIXED_DATE = datetime.datetime(2026, 11, 23, tzinfo=datetime.timezone.utc)  # keeps the files byte-stable
+
+
+def po_path(language: str) -> Path:
+    return LOCALE / language / "LC_MESSAGES" / "nfcourse.po"
+
+
+def template() -> Catalog:
+    """Every _("...") message in the library's code, as a gettext template."""
+    catalog = Catalog(project="nfcourse", creation_date=FIXED_DATE)
+    for filename, _lineno, message, comments, context in extract_from_dir(PACKAGE, keywords={"_": None}):
+        catalog.add(message, locations=[(f"nfcourse/{filename}", None)], auto_comments=comments, context=context)
+    return catalog
+
+
+def load(language: str) -> Catalog:
+    with po_path(language).open("rb") as f:
+        return read_po(f, locale=language)
+
+
+def serialize_po(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=100, include_previous=True, include_lineno=False, sort_output=True)
+    return buffer.getvalue()
+
+
+def serialize_mo(catalog: Catalog) -> bytes:
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    return buffer.getvalue()
+
+
+def update() -> None:
+    fresh = template()
+    for language in TRANSLATED:
+        path = po_path(language)
+        if path.exists():
+            catalog = load(language)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            catalog = Catalog(
+                locale=language,
+                project="nfcourse",
+                version="0.1",
+                copyright_holder="the nfcourse authors",
+                creation_date=FIXED_DATE,
+                revision_date=FIXED_DATE,
+                last_translator="the nfcourse authors",
+                language_team=f"nfcourse {language}",
+                fuzzy=False,
+            )
+        catalog.update(fresh, update_creation_date=False)
+        path.write_bytes(serialize_po(catalog))
+        print(f"updated {path.relative_to(ROOT)}")
+
+
+def compile_all() -> None:
+    for language in TRANSLATED:
+        path = po_path(language).with_suffix(".mo")
+        path.write_bytes(serialize_mo(load(language)))
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+def placeholders(text: str) -> set[str]:
+    return {field for _literal, field, _spec, _conv in string.Formatter().parse(text) if field is not None}
+
+
+def problems() -> list[str]:
+    """Everything that keeps the catalogs from being complete and current, one line each."""
+    found = []
+    wanted = {message.id for message in template() if message.id}
+    for language in TRANSLATED:
+        catalog = load(language)
+        have = {message.id: message for message in catalog if message.id}
+        for msgid in sorted(wanted - have.keys()):
+            found.append(f"{language}: not in the catalog (run update): {msgid!r}")
+        for msgid, message in sorted(have.items()):
+            if msgid not in wanted:
+                found.append(f"{language}: no longer used by the code (run update): {msgid!r}")
+            elif not message.string:
+                found.append(f"{language}: not translated: {msgid!r}")
+            elif message.fuzzy:
+                found.append(f"{language}: fuzzy (the English changed; check and clear the flag): {msgid!r}")
+            elif placeholders(message.string) != placeholders(msgid):
+                found.append(f"{language}: placeholders differ from the English: {msgid!r}")
+        found += [f"{language}: obsolete entry (run update): {m.id!r}" for m in catalog.obsolete.values()]
+        mo = po_path(language).with_suffix(".mo")
+        if not mo.exists() or mo.read_bytes() != serialize_mo(catalog):
+            found.append(f"{language}: {mo.relative_to(ROOT)} is out of date (run compile)")
+    return found
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "update":
+        update()
+    elif command == "compile":
+        compile_all()
+    elif command == "check":
+        found = problems()
+        print("\n".join(found) or "all messages translated and compiled")
+        return 1 if found else 0
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
