@@ -1,0 +1,69 @@
+"""The README's first command, `python3 course.py lab`, starts a JupyterLab that serves the course map."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 120
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def test_course_lab_serves_the_course_map(tmp_path: Path) -> None:
+    port, token = free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path), "JUPYTER_CONFIG_DIR": str(tmp_path / "config")}
+    args = ["--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"]
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "course.py"), "lab", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        status = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                status, _ = get(f"{base}/api/status?token={token}")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        assert status == 200, f"JupyterLab did not answer within {STARTUP_SECONDS} s (exit code {server.poll()})"
+        status, body = get(f"{base}/api/contents/index.ipynb?token={token}")
+        assert status == 200
+        course_map = json.loads(body)
+        assert course_map["type"] == "notebook"
+        assert "Normalizing Flows" in json.dumps(course_map["content"])
+        status, page = get(f"{base}/lab/tree/index.ipynb?token={token}")
+        assert status == 200 and b"JupyterLab" in page
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    assert server.returncode is not None
