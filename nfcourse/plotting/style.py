@@ -33,6 +33,8 @@ DENSITY_CMAP = "viridis"  # perceptually uniform: equal steps in density look li
 ANGLE_CMAP = "hsv"  # cyclic: the colour of a noise point u says in which direction from 0 it lies
 DATA_COLOR = "#3b3b3b"
 SAMPLE_COLOR = "#d55e00"
+FRAME_COLOR = "#b0b0b0"
+GRID_LINE_COLORS = ("#505050", "#a0a0a0")  # lines of constant u_1, of constant u_2
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#d55e00", "#cc79a7", "#56b4e9", "#f0e442", "#000000")  # Okabe-Ito
 POINT_SIZE = 3.0  # marker area in points^2
 POINT_ALPHA = 0.5
@@ -125,17 +127,23 @@ def box_around(points: np.ndarray, pad: float = 0.1, quantile: float = 0.005) ->
     return ((center[0] - half, center[0] + half), (center[1] - half, center[1] + half))
 
 
-def frame_panel(ax: Axes, box: Box, ticks: bool = True) -> None:
-    """Fix a 2-D panel's limits to `box`, with equal scales on both axes and $x_1$, $x_2$ as labels."""
+def frame_panel(ax: Axes, box: Box, labels: bool = True) -> None:
+    """Fix a 2-D panel's limits to `box`, with equal scales on both axes (and $x_1$, $x_2$ as axis labels)."""
     ax.set_xlim(*box[0])
     ax.set_ylim(*box[1])
     ax.set_aspect("equal")
-    if ticks:
-        ax.set_xlabel("$x_1$")
+    if labels:
+        ax.set_xlabel("$x_1$", labelpad=1)
         ax.set_ylabel("$x_2$", labelpad=1)
-    else:
-        ax.set_xticks([])
-        ax.set_yticks([])
+
+
+def hide_ticks(ax: Axes) -> None:
+    """Remove ticks and tick labels and draw a light frame, for small multiples that share one scale."""
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(True)
+        spine.set_color(FRAME_COLOR)
 
 
 def scatter_points(ax: Axes, points: np.ndarray, color: object, **kwargs: object) -> None:
