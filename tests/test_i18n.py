@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -15,15 +14,9 @@ import torch
 from nfcourse import i18n
 from nfcourse.bijectors import AffineLU
 from nfcourse.flow import Flow
+from tools import messages
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def load_messages_tool():  # tools/ is not a package: load the contributors' script by path
-    spec = importlib.util.spec_from_file_location("messages", ROOT / "tools" / "messages.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -34,7 +27,7 @@ def language() -> Iterator[None]:
 
 
 def test_catalogs_are_complete_current_and_compiled() -> None:
-    problems = load_messages_tool().problems()
+    problems = messages.problems()
     assert not problems, "\n".join(problems)
 
 

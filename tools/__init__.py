@@ -1,0 +1,1 @@
+"""Contributor tools: message catalogs now, the lesson build later."""
