@@ -51,4 +51,8 @@ def _(message: str) -> str:
     return _translations(_language).gettext(message)
 
 
+# In a notebook, IPython rebinds `_` to the last cell's value, so lessons call the same function `tr`.
+tr = _
+
+
 set_language(os.environ.get("NFCOURSE_LANG", "en") or "en")

@@ -48,3 +48,28 @@ def budget(full: int, fast: int) -> int:
         message = _("The fast budget ({fast}) must not exceed the full one ({full}).")
         raise ValueError(message.format(fast=fast, full=full))
     return fast if is_fast_mode() else full
+
+
+class TargetMissedError(AssertionError):
+    """A full-mode run missed the number its lesson promises (a training budget or bound to revisit)."""
+
+
+def expect_at_most(what: str, value: float, bound: float) -> None:
+    """State a lesson's target and check it: in full mode a `value` above `bound` raises `TargetMissedError`.
+
+    In fast mode the budgets are too small to reach the target, so the number is only printed.
+    """
+    if is_fast_mode():
+        print(
+            _("{what}: {value:.3f} (target in full mode: at most {bound:.3f}; fast mode, not checked)").format(
+                what=what, value=value, bound=bound
+            )
+        )
+    elif value <= bound:
+        print(_("{what}: {value:.3f}, at most {bound:.3f} as promised").format(what=what, value=value, bound=bound))
+    else:
+        raise TargetMissedError(
+            _(
+                "{what} is {value:.3f}, above the target {bound:.3f}. Something changed: check the training budget."
+            ).format(what=what, value=value, bound=bound)
+        )

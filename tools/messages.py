@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Keep the library's message catalogs (nfcourse/locale/<lang>/LC_MESSAGES/nfcourse.po) in step with the code.
 
-    python tools/messages.py update    extract every _("...") from nfcourse/ and merge it into the de/ja
-                                       catalogs: new messages arrive empty, changed ones become fuzzy and
-                                       keep the previous English text, removed ones become obsolete
+    python tools/messages.py update    extract every _("...") from nfcourse/ and tr("...") from the code cells
+                                       of lessons/, and merge them into the de/ja catalogs: new messages
+                                       arrive empty, changed ones become fuzzy and keep the previous
+                                       English text, removed ones become obsolete
     python tools/messages.py compile   write the .mo files that nfcourse.i18n loads
     python tools/messages.py check     list every entry that is missing, fuzzy, obsolete, out of date
                                        or whose {placeholders} differ from the English; exit 1 if any
@@ -27,6 +28,8 @@ from babel.messages.pofile import read_po, write_po
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nfcourse"
 LOCALE = PACKAGE / "locale"
+LESSONS = ROOT / "lessons"  # strings in lesson code cells, written tr("..."), live in this catalog too
+KEYWORDS = {"_": None, "tr": None}
 TRANSLATED = ("de", "ja")
 FIXED_DATE = datetime.datetime(2026, 11, 23, tzinfo=datetime.timezone.utc)  # keeps the files byte-stable
 
@@ -38,8 +41,10 @@ def po_path(language: str) -> Path:
 def template() -> Catalog:
     """Every _("...") message in the library's code, as a gettext template."""
     catalog = Catalog(project="nfcourse", creation_date=FIXED_DATE)
-    for filename, _lineno, message, comments, context in extract_from_dir(PACKAGE, keywords={"_": None}):
-        catalog.add(message, locations=[(f"nfcourse/{filename}", None)], auto_comments=comments, context=context)
+    for folder in (PACKAGE, LESSONS):
+        for filename, _lineno, message, comments, context in extract_from_dir(folder, keywords=KEYWORDS):
+            location = f"{folder.name}/{filename}"
+            catalog.add(message, locations=[(location, None)], auto_comments=comments, context=context)
     return catalog
 
 
