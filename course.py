@@ -78,7 +78,7 @@ def lab(args: list[str]) -> int:
 
 def test(args: list[str]) -> int:
     """Run the library tests and every notebook with nbval, in fast mode and in parallel."""
-    env = {**os.environ, "NFCOURSE_FAST": "1", "MPLBACKEND": "Agg"}
+    env = {**os.environ, "NFCOURSE_FAST": "1"}
     command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadscope", *args]
     return subprocess.call(command, cwd=ROOT, env=env)
 

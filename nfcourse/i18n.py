@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import gettext
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -41,6 +43,17 @@ def set_language(language: str) -> None:
     _language = language
 
 
+@contextmanager
+def using_language(language: str) -> Iterator[None]:
+    """Speak `language` inside a `with` block, then return to the language chosen before."""
+    before = _language
+    set_language(language)
+    try:
+        yield
+    finally:
+        set_language(before)
+
+
 def get_language() -> str:
     """The language chosen by `set_language` or `NFCOURSE_LANG` (default "en")."""
     return _language
@@ -53,6 +66,11 @@ def _(message: str) -> str:
 
 # In a notebook, IPython rebinds `_` to the last cell's value, so lessons call the same function `tr`.
 tr = _
+
+
+def N_(message: str) -> str:  # noqa: N802 (gettext's conventional name)
+    """Mark `message` for translation without translating it now (it is translated where it is shown)."""
+    return message
 
 
 set_language(os.environ.get("NFCOURSE_LANG", "en") or "en")

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Keep the library's message catalogs (nfcourse/locale/<lang>/LC_MESSAGES/nfcourse.po) in step with the code.
 
-    python tools/messages.py update    extract every _("...") from nfcourse/ and tr("...") from the code cells
+    python -m tools.messages update    extract every _("...") from nfcourse/ and tr("...") from the code cells
                                        of lessons/, and merge them into the de/ja catalogs: new messages
                                        arrive empty, changed ones become fuzzy and keep the previous
                                        English text, removed ones become obsolete
-    python tools/messages.py compile   write the .mo files that nfcourse.i18n loads
-    python tools/messages.py check     list every entry that is missing, fuzzy, obsolete, out of date
+    python -m tools.messages compile   write the .mo files that nfcourse.i18n loads
+    python -m tools.messages check     list every entry that is missing, fuzzy, obsolete, out of date
                                        or whose {placeholders} differ from the English; exit 1 if any
 
 Translate by editing the msgstr lines of the .po files (any PO editor works), then run `compile`.
@@ -14,7 +14,6 @@ Translate by editing the msgstr lines of the .po files (any PO editor works), th
 
 from __future__ import annotations
 
-import datetime
 import io
 import string
 import sys
@@ -23,15 +22,17 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po, write_po
+
+from tools import catalogs
+from tools.catalogs import new_catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nfcourse"
 LOCALE = PACKAGE / "locale"
 LESSONS = ROOT / "lessons"  # strings in lesson code cells, written tr("..."), live in this catalog too
-KEYWORDS = {"_": None, "tr": None}
+TOOLS = ROOT / "tools"  # and the headers and banners that the build writes into the notebooks
+KEYWORDS = {"_": None, "tr": None, "N_": None}
 TRANSLATED = ("de", "ja")
-FIXED_DATE = datetime.datetime(2026, 11, 23, tzinfo=datetime.timezone.utc)  # keeps the files byte-stable
 
 
 def po_path(language: str) -> Path:
@@ -39,9 +40,9 @@ def po_path(language: str) -> Path:
 
 
 def template() -> Catalog:
-    """Every _("...") message in the library's code, as a gettext template."""
-    catalog = Catalog(project="nfcourse", creation_date=FIXED_DATE)
-    for folder in (PACKAGE, LESSONS):
+    """Every _("...") message in the library and the build, and every tr("...") in the lessons, as a template."""
+    catalog = new_catalog()
+    for folder in (PACKAGE, LESSONS, TOOLS):
         for filename, _lineno, message, comments, context in extract_from_dir(folder, keywords=KEYWORDS):
             location = f"{folder.name}/{filename}"
             catalog.add(message, locations=[(location, None)], auto_comments=comments, context=context)
@@ -49,14 +50,7 @@ def template() -> Catalog:
 
 
 def load(language: str) -> Catalog:
-    with po_path(language).open("rb") as f:
-        return read_po(f, locale=language)
-
-
-def serialize_po(catalog: Catalog) -> bytes:
-    buffer = io.BytesIO()
-    write_po(buffer, catalog, width=100, include_previous=True, include_lineno=False, sort_output=True)
-    return buffer.getvalue()
+    return catalogs.load(po_path(language), language)
 
 
 def serialize_mo(catalog: Catalog) -> bytes:
@@ -68,25 +62,10 @@ def serialize_mo(catalog: Catalog) -> bytes:
 def update() -> None:
     fresh = template()
     for language in TRANSLATED:
-        path = po_path(language)
-        if path.exists():
-            catalog = load(language)
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            catalog = Catalog(
-                locale=language,
-                project="nfcourse",
-                version="0.1",
-                copyright_holder="the nfcourse authors",
-                creation_date=FIXED_DATE,
-                revision_date=FIXED_DATE,
-                last_translator="the nfcourse authors",
-                language_team=f"nfcourse {language}",
-                fuzzy=False,
-            )
+        catalog = load(language)
         catalog.update(fresh, update_creation_date=False)
-        path.write_bytes(serialize_po(catalog))
-        print(f"updated {path.relative_to(ROOT)}")
+        catalogs.save(po_path(language), catalog, sort=True)
+        print(f"updated {po_path(language).relative_to(ROOT)}")
 
 
 def compile_all() -> None:

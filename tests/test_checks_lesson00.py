@@ -1,0 +1,110 @@
+"""Sheet 00's self-checks: full points for the solution, zero for the blank sheet, and the seeded
+typical mistakes each lose exactly their points with a message that names them."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from sheets import answers
+
+from nfcourse.checks import TASKS, check
+from nfcourse.checks.task import Part
+
+SEEDS = range(5)  # the grader's inputs differ from the self-check's: several seeds stand for that
+
+
+def parts(task_id: str, answer: object, seed: int = 0) -> list[Part]:
+    return TASKS[task_id].run(answer, torch.Generator().manual_seed(seed))
+
+
+def earned(result: list[Part]) -> int:
+    return sum(part.earned for part in result)
+
+
+LESSON00 = [task for task in TASKS.values() if task.id.startswith("00.")]
+
+
+@pytest.mark.parametrize("task", LESSON00, ids=lambda task: task.id)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_solution_earns_full_points(task, seed: int) -> None:
+    result = parts(task.id, answers("00")[task.answer], seed)
+    assert earned(result) == task.points, result
+
+
+@pytest.mark.parametrize("task", LESSON00, ids=lambda task: task.id)
+def test_blank_sheet_earns_zero_and_says_not_implemented(task) -> None:
+    result = parts(task.id, answers("00", "blank")[task.answer])
+    assert earned(result) == 0 and "not implemented yet" in result[0].name
+
+
+MISTAKES = [
+    # (task, replacement in the solution, points it keeps, words that must name the mistake)
+    ("00.lognormal", ("- torch.log(x)\n", "+ torch.log(x)\n"), 0, "wrong sign"),
+    ("00.lognormal", ("- torch.log(x)\n", "\n"), 0, "log-det term is missing"),
+    (
+        "00.lognormal",
+        (
+            "return -0.5 * u**2 - 0.5 * math.log(2 * math.pi) - torch.log(x)",
+            "return 1 / x * torch.exp(-0.5 * u**2) / math.sqrt(2 * math.pi)",
+        ),
+        0,
+        "not its logarithm",
+    ),
+    ("00.linear", ("- torch.linalg.slogdet(W).logabsdet", "+ torch.linalg.slogdet(W).logabsdet"), 0, "wrong sign"),
+    ("00.linear", ("- torch.linalg.slogdet(W).logabsdet", "- torch.log(torch.linalg.det(W))"), 0, "absolute value"),
+    ("00.linear", ("torch.linalg.solve(W, (x - b).T).T", "(x - b) @ W.T"), 0, "u = W^-1 (x - b)"),
+    ("00.linear", ("torch.linalg.solve(W, (x - b).T).T", "torch.linalg.solve(W.T, (x - b).T).T"), 0, "transposed"),
+    ("00.prelu", ("return x, negative.sum(dim=1)", "return x, -negative.sum(dim=1)"), 3, "wrong sign"),
+    ("00.prelu", ("negative = u < 0", "negative = u > 0"), 2, "positive entries"),
+    ("00.prelu", ("x / self.slope, x)", "x * self.slope, x)"), 3, "must divide"),
+    ("00.prelu", ("-negative.sum(dim=1) * math", "-1.0 * negative * math"), 3, "sum over the dimensions"),
+    ("00.chain", ("reversed(layers)", "layers"), 0, "last layer first"),
+    ("00.chain", ("logdet = logdet + step", "logdet = logdet - step"), 0, "must be added"),
+    (
+        "00.chain",
+        ("return -0.5 * (x**2).sum(dim=1) - 0.5 * x.shape[1] * math.log(2 * math.pi) + logdet", "return logdet"),
+        0,
+        "base density",
+    ),
+]
+
+
+@pytest.mark.parametrize(("task_id", "replace", "keeps", "names"), MISTAKES)
+def test_seeded_mistake_loses_its_points_and_is_named(task_id: str, replace, keeps, names) -> None:
+    task = TASKS[task_id]
+    source_answers = answers("00", replace=replace)
+    result = parts(task_id, source_answers[task.answer])
+    assert earned(result) == keeps, result
+    messages = " ".join(part.message for part in result if part.earned < part.points)
+    assert names in messages, messages
+
+
+def test_answer_right_only_for_the_self_check_inputs_scores_nothing_elsewhere() -> None:
+    """A lookup table of the self-check's answers passes the self-check but not the grader's seeds."""
+    from nfcourse.checks.selfcheck import SELF_CHECK_SEED
+
+    solution = answers("00")["lognormal_log_prob"]
+    seen_x = TASKS["00.lognormal"].make_inputs(torch.Generator().manual_seed(SELF_CHECK_SEED))["x"]
+    table = dict(zip(seen_x.tolist(), solution(seen_x).tolist(), strict=True))
+
+    def memorised(x: torch.Tensor) -> torch.Tensor:
+        return torch.tensor([table.get(value, 0.0) for value in x.tolist()], dtype=torch.float64)
+
+    assert earned(parts("00.lognormal", memorised, SELF_CHECK_SEED)) == 2
+    assert all(earned(parts("00.lognormal", memorised, seed)) == 0 for seed in SEEDS)
+
+
+def test_self_check_prints_a_report_with_points(capsys: pytest.CaptureFixture[str]) -> None:
+    check("00.prelu", answers("00")["PReLUBijector"])
+    out = capsys.readouterr().out
+    assert "Self-check 00.prelu" in out and "Points: 4/4" in out
+
+
+def test_answers_that_crash_or_return_junk_get_zero_without_an_exception() -> None:
+    def crashes(x: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("boom")
+
+    assert earned(parts("00.lognormal", crashes)) == 0
+    assert "RuntimeError: boom" in parts("00.lognormal", crashes)[0].message
+    assert earned(parts("00.lognormal", lambda x: [1.0])) == 0
+    assert earned(parts("00.prelu", lambda slope: None)) == 0

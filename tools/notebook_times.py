@@ -1,0 +1,60 @@
+"""Run notebooks the way a learner would and print how long each takes: a table, not a test.
+
+    python -m tools.notebook_times                    every generated notebook, fast mode
+    python -m tools.notebook_times --full notebooks/en/00_recap.ipynb
+
+Each notebook runs in a fresh kernel (nbclient) from its own folder, with NFCOURSE_FAST set for fast
+mode and unset for full mode; a cell that raises stops that notebook and is reported as "failed".
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from tools.build import OUTPUTS
+from tools.lessons import ROOT
+
+
+def run(path: Path, full: bool) -> tuple[float, str]:
+    """Seconds to run the notebook at `path` top to bottom, and "ok" or "failed: ..."."""
+    notebook = nbformat.read(path, as_version=4)
+    previous = os.environ.pop("NFCOURSE_FAST", None)
+    if not full:
+        os.environ["NFCOURSE_FAST"] = "1"
+    start = time.perf_counter()
+    try:
+        NotebookClient(
+            notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
+        status = "ok"
+    except CellExecutionError as error:
+        status = "failed: " + str(error).strip().splitlines()[-1][:80]
+    finally:
+        os.environ.pop("NFCOURSE_FAST", None)
+        if previous is not None:
+            os.environ["NFCOURSE_FAST"] = previous
+    return time.perf_counter() - start, status
+
+
+def main() -> int:
+    full = "--full" in sys.argv[1:]
+    paths = [Path(arg).resolve() for arg in sys.argv[1:] if arg != "--full"]
+    paths = paths or sorted(p for kind in OUTPUTS for p in (ROOT / kind).glob("*/*.ipynb"))
+    print("| notebook | mode | seconds | result |\n|---|---|---:|---|", flush=True)
+    failed = False
+    for path in paths:
+        seconds, status = run(path, full)
+        failed |= status != "ok"
+        print(f"| {path.relative_to(ROOT)} | {'full' if full else 'fast'} | {seconds:.1f} | {status} |", flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
