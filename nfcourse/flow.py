@@ -35,8 +35,13 @@ class StandardNormal(nn.Module):
         return -0.5 * (u**2).sum(dim=1) - 0.5 * self.dim * math.log(2 * math.pi)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """`n` draws of shape (n, D), made on the generator's device and moved to the flow's.
+
+        A CPU generator therefore gives the same noise whether the flow lives on the CPU or a GPU.
+        """
         anchor = self._anchor
-        return torch.randn(n, self.dim, generator=generator, device=anchor.device, dtype=anchor.dtype)
+        where = generator.device if generator is not None else anchor.device
+        return torch.randn(n, self.dim, generator=generator, device=where, dtype=anchor.dtype).to(anchor.device)
 
 
 class Flow(nn.Module):

@@ -25,10 +25,11 @@ def jacobian(fn: Map, x: torch.Tensor) -> torch.Tensor:
     r"""$J[b, i, j] = \partial \mathrm{fn}(x_b)_i / \partial x_{b,j}$ for each sample, in float64.
 
     `fn` maps (batch, D) to (batch, D), or to a tuple whose first entry is that (a bijector direction).
-    Its parameters must already be float64 (`module.double()`). Shapes: x: (batch, D) -> (batch, D, D).
+    Its parameters must already be float64 (`module.double()`). The result is a plain reference value,
+    detached from any parameters. Shapes: x: (batch, D) -> (batch, D, D).
     """
     x = x.detach().to(torch.float64)
-    return torch.stack([torch.func.jacrev(lambda p: _first_output(fn, p))(point) for point in x])
+    return torch.stack([torch.func.jacrev(lambda p: _first_output(fn, p))(point) for point in x]).detach()
 
 
 def brute_force_logdet(fn: Map, x: torch.Tensor) -> torch.Tensor:

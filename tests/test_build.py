@@ -13,7 +13,7 @@ from tools import build
 from tools.lessons import LANGUAGES, ROOT, lesson_folders
 
 GENERATED = build.outputs()
-NOTEBOOKS = sorted(path for path in GENERATED if path.suffix == ".ipynb" and path.parent.parent != ROOT)
+NOTEBOOKS = sorted(path for path in GENERATED if path.parent.parent.name in build.OUTPUTS)
 
 
 def load(kind: str, lang: str, lesson: str) -> nbformat.NotebookNode:

@@ -124,6 +124,11 @@ def stub(code: str) -> str:
 
 def goals(markdown: str) -> tuple[list[str], int | None]:
     """The bullet points of a goals cell and the minutes of its closing `*Time: about N minutes.*` line."""
-    bullets = [line[2:].strip() for line in markdown.splitlines() if line.startswith("- ")]
+    bullets: list[str] = []
+    for line in markdown.splitlines():
+        if line.startswith("- "):
+            bullets.append(line[2:].strip())
+        elif bullets and line.startswith("  "):  # a bullet continued on the next line
+            bullets[-1] += " " + line.strip()
     minutes = re.search(r"(\d+)", markdown.strip().splitlines()[-1])
     return bullets, int(minutes[1]) if minutes else None

@@ -31,6 +31,7 @@ from nfcourse.checks import check, summary
 #
 # *Hint:* $\log \mathcal N(u; 0, 1) = -\tfrac12 u^2 - \tfrac12\log 2\pi$. Work with logarithms throughout.
 
+
 # %% key="lognormal-code" tags=["task"]
 def lognormal_log_prob(x: torch.Tensor) -> torch.Tensor:
     """Log-density of x = exp(u) with u ~ N(0, 1), for x > 0 of shape (N,); returns shape (N,)."""
@@ -54,6 +55,7 @@ check("00.lognormal", lognormal_log_prob)
 # *Hints:* `torch.linalg.solve(W, y)` computes $W^{-1}y$ for a column `y` (or for each column of a matrix)
 # without forming $W^{-1}$. `torch.linalg.slogdet(W)` returns the sign and $\log\lvert\det W\rvert$. The checks
 # use matrices with a negative determinant.
+
 
 # %% key="linear-code" tags=["task"]
 def linear_log_prob(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -81,6 +83,7 @@ check("00.linear", linear_log_prob)
 #
 # *Hints:* `torch.where(u < 0, a * u, u)`; the inverse has the same sign pattern as its input, because
 # $a > 0$; its log-det is the negative of the forward log-det at the matching point.
+
 
 # %% key="prelu-code" tags=["task"]
 class PReLUBijector:
@@ -117,6 +120,7 @@ check("00.prelu", PReLUBijector)
 # Write `flow_log_prob(x, layers)`. `layers` is a list of `nfcourse` bijectors in sampling order (`layers[0]`
 # is applied to the noise first); each has `inverse(x) -> (u, logdet)`. Do not use `nfcourse.flow.Flow`:
 # the point is to write its `log_prob` yourself.
+
 
 # %% key="chain-code" tags=["task"]
 def flow_log_prob(x: torch.Tensor, layers: list) -> torch.Tensor:

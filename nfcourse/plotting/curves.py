@@ -91,5 +91,5 @@ def plot_training_curves(
         ax.set_title(title)
     ax.grid(True)
     if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
     return ax.figure

@@ -120,7 +120,7 @@ def density_grid(
 def sample_points(flow: nn.Module, n: int, generator: torch.Generator | None = None) -> np.ndarray:
     """`n` samples of a flow, shape (n, 2), drawn in evaluation mode without gradients.
 
-    A `generator` must live on the flow's device (a CPU generator for a flow on the CPU).
+    A CPU `generator` gives the same samples on every device.
     """
     with evaluation_mode(owning_module(flow)):
         return to_numpy(flow.sample(check_positive_int(n, "n"), generator=generator), "samples")
