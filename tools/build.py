@@ -68,7 +68,7 @@ def header(source: Source, kind: str, lang: str) -> str:
         f"**{kind_name(other)}**" if other == kind else f"[{kind_name(other)}](../../{other}/{lang}/{name})"
         for other in OUTPUTS
     )
-    course_map = f"[{_('Course map')}](../../index.ipynb)"
+    course_map = "[{label}](../../index.ipynb)".format(label=_("Course map"))
     origin = _("Generated from {source}; edit that file, not this notebook.").format(
         source=f"`{source.path.relative_to(ROOT)}`"
     )
@@ -100,7 +100,9 @@ def sheet_roles(source: Source) -> dict[str, str]:
     return roles
 
 
-def build_cell(cell: Cell, source: Source, kind: str, catalog: Catalog | None, roles: dict[str, str]):
+def build_cell(
+    cell: Cell, source: Source, kind: str, catalog: Catalog | None, roles: dict[str, str]
+) -> nbformat.NotebookNode:
     context = f"{source.name}/{cell.key}"
     if cell.kind == "markdown":
         new = nbformat.v4.new_markdown_cell(translate(cell.source, context, catalog))

@@ -39,7 +39,8 @@ def table(lang: str, prefix: str, languages: tuple[str, ...]) -> str:
     """A markdown table of the lessons (links for `languages`) followed by each lesson's goals in `lang`."""
     names = {"en": "English", "de": "Deutsch", "ja": "日本語"}
     with using_language(lang):
-        head = f"| # | {_('Lesson')} | {_('Time')} | " + " | ".join(names[code] for code in languages) + " |"
+        lesson_header, time_header = _("Lesson"), _("Time")
+        head = f"| # | {lesson_header} | {time_header} | " + " | ".join(names[code] for code in languages) + " |"
         rows = [head, "|---|---|---|" + "---|" * len(languages)]
         details = []
         for folder in lesson_folders():

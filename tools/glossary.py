@@ -7,7 +7,8 @@ GLOSSARY.md (at the repository root) is the source of truth; this module reads i
 A cell lists alternatives separated by "," or "/"; text in parentheses is an accepted variant too
 ("全単射 (bijector)" accepts 全単射 and bijector; "pl. " marks a plural). Two checks per translated paragraph:
 
-1. *rejected renderings*: no entry of the "not in ..." columns may appear;
+1. *rejected renderings*: no entry of the "not in ..." columns may appear (as a whole word; German
+   endings allowed, so "Bijection" does not reject the English title word "Bijectivity");
 2. *required renderings*: if the English paragraph uses a term (as a whole word, plural allowed),
    the translation must contain one of the term's renderings. German matches ignore case, umlauts
    and inflection (each word of six or more letters is matched by all but its last two letters, so
@@ -84,6 +85,14 @@ def contains(translation: str, form: str, language: str) -> bool:
     return re.search(r"\w*\W+".join(re.escape(stem) for stem in stems), german(translation)) is not None
 
 
+def rejected(translation: str, form: str, language: str) -> bool:
+    """Whether `translation` uses a rejected `form`: the whole word, at most with a German ending."""
+    if language == "ja":
+        return form in translation
+    pattern = rf"\b{re.escape(german(form))}(e|n|en|s|es|er|em)?\b"
+    return re.search(pattern, german(translation)) is not None
+
+
 def issues(message: Message, language: str) -> list[str]:
     """What a translated entry does against the glossary, one line each."""
     skipped = {c.split(":", 1)[1].strip().lower() for c in message.user_comments if c.startswith("glossary-skip:")}
@@ -91,7 +100,7 @@ def issues(message: Message, language: str) -> list[str]:
     found = []
     for term in terms():
         for form in term.rejected[language]:
-            if contains(translation, form, language):
+            if rejected(translation, form, language):
                 found.append(f"uses {form!r}; the glossary says {' / '.join(term.renderings[language])!r}")
         used = [e for e in term.english if uses(english, e) and e.lower() not in skipped]
         accepted = term.renderings[language]

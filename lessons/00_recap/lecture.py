@@ -721,7 +721,8 @@ print_rows(
 # prefers, training keeps pushing the data there, until every point sits on one side. A PReLU that only
 # sees one side is the identity or one fixed scaling: a linear map. Below, for each PReLU of the two
 # trained flows, the share of test points that reach it on its bent side ($z_i < 0$), per coordinate:
-# a share near 0 or 1 means a dead crease.
+# a share near 0 or 1 means a dead crease. (This needs the full training; in fast mode the run stops
+# long before the creases die.)
 
 
 # %% key="dead-prelu-code"
@@ -743,7 +744,8 @@ print(tr("two bumps:"), bent_side_shares(flow_bumps, bumps_test))
 # The training curves of the two-bump flow tell the same story from the other side. If the gradient
 # were the true slope of the NLL, small enough steps would never make the NLL go up for long. Here both
 # curves first drop, then climb back to the Gaussian's level and stay there: gradient descent is
-# following a slope that is not the slope of its own loss. (The test NLL is recorded every 50 steps.)
+# following a slope that is not the slope of its own loss. (The test NLL is recorded every 50 steps; the
+# climb shows in full mode, while fast mode stops during the first drop.)
 
 # %% key="bumps-curves"
 best = min(range(len(bumps_history.test_nll)), key=bumps_history.test_nll.__getitem__)
