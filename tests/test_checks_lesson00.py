@@ -108,3 +108,9 @@ def test_answers_that_crash_or_return_junk_get_zero_without_an_exception() -> No
     assert "RuntimeError: boom" in parts("00.lognormal", crashes)[0].message
     assert earned(parts("00.lognormal", lambda x: [1.0])) == 0
     assert earned(parts("00.prelu", lambda slope: None)) == 0
+
+
+def test_a_failed_self_check_prints_the_task_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    check("00.chain", answers("00", replace=("reversed(layers)", "layers"))["flow_log_prob"])
+    out = capsys.readouterr().out
+    assert "Hint: Loop over reversed(layers)" in out and "Points: 0/3" in out

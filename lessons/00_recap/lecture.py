@@ -31,6 +31,7 @@
 
 # %% key="setup-code"
 import math
+import unicodedata
 
 import matplotlib.pyplot as plt
 import torch
@@ -51,9 +52,13 @@ generator = seed_everything(0)  # one seed for the whole notebook; pass `generat
 
 def print_rows(rows: list[tuple[str, object]]) -> None:
     """Print (label, value) pairs with the values lined up in one column."""
-    width = max(len(label) for label, _value in rows)
+
+    def width(text: str) -> int:  # CJK characters take two columns in a terminal or notebook
+        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+    column = max(width(label) for label, _value in rows)
     for label, value in rows:
-        print(f"{label:<{width}}  {value}")
+        print(label + " " * (column - width(label)), "", value)
 
 
 # %% [markdown] key="one-d-derivation"
@@ -445,11 +450,12 @@ plt.show()
 #
 # $$
 # \mathbb{E}_{x \sim p}\big[-\log q(x)\big]
-# = \underbrace{\mathbb{E}_{x \sim p}\big[-\log p(x)\big]}_{H(p),\ \text{the entropy of the data}}
+# = \underbrace{\mathbb{E}_{x \sim p}\big[-\log p(x)\big]}_{H(p)}
 # + \underbrace{\mathrm{KL}(p \,\|\, q)}_{\ge 0}.
 # $$
 #
-# The KL divergence is zero only when $q = p$. So the entropy $H(p)$ is a floor: a model's expected test
+# The first term is $H(p)$, the entropy of the data. The KL divergence is zero only when $q = p$. So the
+# entropy $H(p)$ is a floor: a model's expected test
 # NLL sits above it, and the gap is exactly how far the model is from the truth. We estimate
 # $H(p)$ by evaluating the *true* density on the test points, $-\frac1n \sum_{x \in \text{test}} \log
 # p(x)$: the oracle NLL. We quote it in nats, in total and per dimension (divided by $D = 2$), with its
@@ -683,9 +689,11 @@ print(
 # $\frac{d}{db} P(x < -b) = -p(-b)$. The true slope of $L$ has one more term than autograd's,
 #
 # $$
-# \frac{dL}{db} = \underbrace{\mathbb{E}\Big[\frac{\partial}{\partial b}\tfrac12 u^2\Big]}_{\text{autograd sees this}}
-# \;\underbrace{-\, p(-b)\log a}_{\text{autograd misses this}}.
+# \frac{dL}{db} = \underbrace{\mathbb{E}\Big[\frac{\partial}{\partial b}\tfrac12 u^2\Big]}_{(\mathrm{i})}
+# \;\underbrace{-\, p(-b)\log a}_{(\mathrm{ii})}.
 # $$
+#
+# Autograd computes term (i) only; term (ii) is the one it misses.
 #
 # Below, for $x \sim \mathcal{N}(0, 1)$, $a = 0.5$ and $b = 0$, we compare autograd's gradient (through
 # the library's `PReLU`) with a finite difference of the NLL on the same million points.

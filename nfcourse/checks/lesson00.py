@@ -267,6 +267,7 @@ TASKS = [
         lognormal_call,
         lognormal_judge,
         points=2,
+        hint=N_("Write log p(x) = log N(log x; 0, 1) + log|d log(x)/dx| and simplify the last term."),
     ),
     Task(
         "00.linear",
@@ -276,6 +277,7 @@ TASKS = [
         linear_call,
         linear_judge,
         points=3,
+        hint=N_("Compute u = W^-1 (x - b) with torch.linalg.solve, then subtract log|det W| from log N(u; 0, I)."),
     ),
     Task(
         "00.prelu",
@@ -285,6 +287,7 @@ TASKS = [
         prelu_call,
         prelu_judge,
         points=4,
+        hint=N_("The slope touches only the negative entries: count them per sample with (u < 0).sum(dim=1)."),
     ),
     Task(
         "00.chain",
@@ -294,5 +297,6 @@ TASKS = [
         chain_call,
         chain_judge,
         points=3,
+        hint=N_("Loop over reversed(layers), call inverse and add up the log-dets; end with log N(u; 0, I)."),
     ),
 ]

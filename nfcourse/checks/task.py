@@ -48,6 +48,7 @@ class Task:
     call: Callable[[Any, Tensors], dict[str, object]]  # what the answer returned, unchecked
     judge: Callable[[Tensors, dict[str, object]], list[Part]]
     points: int
+    hint: str  # English; shown translated under a self-check that did not earn every point
 
     def run(self, answer: object, generator: torch.Generator) -> list[Part]:
         """All three steps in this process: the self-check. Never raises because of the answer."""
