@@ -23,10 +23,21 @@ from nfcourse.checks import TASKS
 from nfcourse.i18n import _, using_language
 from tools import catalogs
 from tools.course_map import course_map_files
-from tools.lessons import LANGUAGES, OUTPUTS, ROOT, Cell, Source, check_task, docstring, lesson_folders, sources, stub
+from tools.lessons import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    OUTPUTS,
+    ROOT,
+    Cell,
+    Source,
+    check_task,
+    docstring,
+    lesson_folders,
+    sources,
+    stub,
+)
 from tools.translations import po_path
 
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "ja": "日本語"}
 SETUP_KEY = "nfcourse-language"  # the one code cell that differs between languages
 HEADER_KEY = "nfcourse-header"
 

@@ -13,7 +13,7 @@ import nbformat
 
 from nfcourse.i18n import _, using_language
 from tools import catalogs
-from tools.lessons import LANGUAGES, OUTPUTS, ROOT, goals, lesson_folders, read
+from tools.lessons import LANGUAGE_NAMES, LANGUAGES, OUTPUTS, ROOT, goals, lesson_folders, read
 from tools.translations import po_path
 
 BEGIN, END = "<!-- course-map:begin -->", "<!-- course-map:end -->"
@@ -37,10 +37,11 @@ def links(folder: Path, lang: str, prefix: str) -> str:
 
 def table(lang: str, prefix: str, languages: tuple[str, ...]) -> str:
     """A markdown table of the lessons (links for `languages`) followed by each lesson's goals in `lang`."""
-    names = {"en": "English", "de": "Deutsch", "ja": "日本語"}
     with using_language(lang):
         lesson_header, time_header = _("Lesson"), _("Time")
-        head = f"| # | {lesson_header} | {time_header} | " + " | ".join(names[code] for code in languages) + " |"
+        head = (
+            f"| # | {lesson_header} | {time_header} | " + " | ".join(LANGUAGE_NAMES[code] for code in languages) + " |"
+        )
         rows = [head, "|---|---|---|" + "---|" * len(languages)]
         details = []
         for folder in lesson_folders():

@@ -17,6 +17,7 @@ import jupytext
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "lessons"
 LANGUAGES = ("en", "de", "ja")
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "ja": "日本語"}  # each in its own language
 TRANSLATED = ("de", "ja")
 SOURCES = ("lecture", "sheet")
 OUTPUTS = {"notebooks": "lecture", "exercises": "sheet", "solutions": "sheet"}  # generated folder -> source
