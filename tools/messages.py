@@ -4,7 +4,7 @@
     python -m tools.messages update    extract every _("...") from nfcourse/ and tr("...") from the code cells
                                        of lessons/, and merge them into the de/ja catalogs: new messages
                                        arrive empty, changed ones become fuzzy and keep the previous
-                                       English text, removed ones become obsolete
+                                       English text, removed ones are dropped
     python -m tools.messages compile   write the .mo files that nfcourse.i18n loads
     python -m tools.messages check     list every entry that is missing, fuzzy, obsolete, out of date
                                        or whose {placeholders} differ from the English; exit 1 if any
@@ -64,6 +64,7 @@ def update() -> None:
     for language in TRANSLATED:
         catalog = load(language)
         catalog.update(fresh, update_creation_date=False)
+        catalog.obsolete.clear()  # a removed message is gone; a changed one was kept above as fuzzy
         catalogs.save(po_path(language), catalog, sort=True)
         print(f"updated {po_path(language).relative_to(ROOT)}")
 

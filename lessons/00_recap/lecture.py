@@ -516,7 +516,7 @@ steps = budget(full=3000, fast=300)
 gaussian = Flow(AffineLU(2), dim=2)
 gaussian_history = fit(gaussian, moons.train, moons.test, steps=steps, lr=5e-3, schedule=cosine_schedule(steps))
 flow = part1_flow()
-history = fit(flow, moons.train, moons.test, steps=steps, lr=5e-3, schedule=cosine_schedule(steps))
+history = fit(flow, moons.train, moons.test, steps=steps, lr=5e-3, schedule=cosine_schedule(steps), eval_every=50)
 gaussian, flow = gaussian.cpu(), flow.cpu()  # the pictures below sample on the CPU
 
 # %% key="moons-nll"
@@ -716,6 +716,7 @@ with torch.no_grad():
     missing = -standard_normal_density(torch.zeros(())) * prelu.log_slope[0]
 print_rows(
     [
+        (tr("slope a after the soft clamp"), f"{prelu.log_slope.exp().item():.4f}"),
         (tr("autograd dL/db"), f"{b.grad.item():.4f}"),
         (tr("finite difference dL/db"), f"{finite_difference.item():.4f}"),
         (tr("difference"), f"{(finite_difference - b.grad).item():.4f}"),

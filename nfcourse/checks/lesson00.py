@@ -30,6 +30,13 @@ def normal_log_prob(u: torch.Tensor) -> torch.Tensor:
     return -0.5 * (u**2).sum(-1) - 0.5 * u.shape[-1] * LOG_2PI
 
 
+def missing_constant(expected: torch.Tensor, dim: int) -> tuple[torch.Tensor, str]:
+    r"""The typical mistake of leaving out $-\tfrac D2 \log 2\pi$, and the message that names it."""
+    offset = 0.5 * dim * LOG_2PI
+    message = _("Every value is {offset:.3f} = (D/2) log 2 pi too high: the constant of log N(u; 0, I) is missing.")
+    return expected + offset, message.format(offset=offset)
+
+
 def sample_size(generator: torch.Generator) -> int:
     return int(torch.randint(5, 41, (), generator=generator))
 
@@ -53,6 +60,7 @@ def lognormal_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         (base, _("The log-det term is missing: p(x) also carries |d log(x)/dx| = 1/x, that is - log x.")),
         (base + x.log(), _("The log-det term has the wrong sign: |d log(x)/dx| = 1/x contributes - log x.")),
         (expected.exp(), _("You returned the density p(x), not its logarithm.")),
+        missing_constant(expected, dim=1),
     ]
     answer = outputs["log_p"]
     label = "lognormal_log_prob(x)"
@@ -103,7 +111,11 @@ def linear_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         (normal_log_prob(u) + logabsdet, _("The log-det term has the wrong sign: it is - log|det W|.")),
         (normal_log_prob(u), _("The log-det term - log|det W| is missing.")),
         (normal_log_prob((x - b) @ W.T) - logabsdet, _("You applied W to x - b; the noise is u = W^-1 (x - b).")),
-        (normal_log_prob(torch.linalg.solve(W.T, (x - b).T).T) - logabsdet, _("You solved with W transposed.")),
+        (
+            normal_log_prob(torch.linalg.solve(W.T, (x - b).T).T) - logabsdet,
+            _("You computed W^-T (x - b); with one sample per row, u is torch.linalg.solve(W, (x - b).T).T."),
+        ),
+        missing_constant(expected, dim=x.shape[1]),
     ]
     label = "linear_log_prob(x, W, b)"
     return [judge_values(name, 3, answer, label=label, expected=expected, mistakes=mistakes, where=x, where_name="x")]
@@ -169,7 +181,7 @@ def prelu_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
             mistakes=[(torch.where(x < 0, a * x, x), _("The inverse multiplies by the slope; it must divide by it."))],
         ),
         judge_values(
-            _("log-det of forward (vs. brute-force Jacobian)"),
+            _("log-det of forward (vs. the correct map's Jacobian)"),
             1,
             outputs["forward_logdet"],
             label=_("the log-det of forward(u)"),
@@ -178,7 +190,7 @@ def prelu_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
             mistakes=[(-forward_logdet, flipped), ((u > 0).sum(1) * a.log(), wrong_side), (zeros, missing)],
         ),
         judge_values(
-            _("log-det of inverse (vs. brute-force Jacobian)"),
+            _("log-det of inverse (vs. the correct map's Jacobian)"),
             1,
             outputs["inverse_logdet"],
             label=_("the log-det of inverse(x)"),
@@ -242,6 +254,7 @@ def chain_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         (base - inverse_logdet, _("The inverse log-dets are subtracted; they must be added.")),
         (base, _("The log-dets of the layers are missing.")),
         (inverse_logdet, _("The base density log N(u; 0, I) is missing.")),
+        missing_constant(expected, dim=2),
     ]
     label = "flow_log_prob(x, layers)"
     return [
