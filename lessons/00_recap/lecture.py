@@ -160,7 +160,8 @@ print(tr("area under the formula on the grid: {area:.4f}").format(area=torch.tra
 # $$x_1 = u_1, \qquad x_2 = u_2\, e^{u_1 / 2} + \tfrac12 u_1^2$$
 #
 # bends the plane and stretches vertically, more so the further right a point sits. Its Jacobian is
-# triangular, $J_f = \begin{pmatrix} 1 & 0 \\ \cdot & e^{u_1/2} \end{pmatrix}$, so
+# triangular, $J_f = \begin{pmatrix} 1 & 0 \\ \ast & e^{u_1/2} \end{pmatrix}$ (the entry $\ast$ below the
+# diagonal does not change the determinant), so
 # $\det J_f = e^{u_1/2}$ and $\log|\det J_f| = u_1 / 2$. It is invertible:
 # $u_1 = x_1$, $u_2 = (x_2 - \tfrac12 x_1^2)\, e^{-x_1/2}$.
 
@@ -355,7 +356,8 @@ print_rows(
 # things. It is a subclass of `nfcourse.bijectors.Bijector`, so that `Compose` and `Flow` accept it. It
 # checks the shape of what it is given. And it bounds the log-scale smoothly: the free parameter is
 # $\tilde\alpha$ (`raw_alpha`) and $\alpha = 5 \tanh(\tilde\alpha / 5)$, so that one layer never
-# scales by more than $e^5$ (this is `nfcourse.bijectors.soft_clamp`). The brute-force check is
+# scales by more than $e^5$ (this is `nfcourse.bijectors.soft_clamp`; it is why the log-dets printed
+# below differ slightly from the ones above). The brute-force check is
 # `nfcourse.jacobian.brute_force_logdet`, the same function the library's tests and the exercise
 # self-checks use.
 
@@ -421,7 +423,8 @@ print_rows(
 #
 # Every lesson trains on 2-D point clouds, so that densities can be looked at as pictures. There are
 # six, listed in `nfcourse.datasets.DATASET_NAMES`. Each is standardized (mean 0 and spread 1 along each
-# axis) and split into fixed training and test points. One of them is a word: points spread evenly
+# axis; the word is scaled by one common factor instead, so that its letters keep their shape) and split
+# into fixed training and test points. One of them is a word: points spread evenly
 # inside the letters of any text you like. Change `WORD` below to your own name and run the notebook
 # again.
 #
@@ -459,7 +462,7 @@ plt.show()
 # NLL sits above it, and the gap is exactly how far the model is from the truth. We estimate
 # $H(p)$ by evaluating the *true* density on the test points, $-\frac1n \sum_{x \in \text{test}} \log
 # p(x)$: the oracle NLL. We quote it in nats, in total and per dimension (divided by $D = 2$), with its
-# standard error. For the word and the checkerboard the density is flat on its support, every test point
+# standard error (the standard deviation of $-\log p(x)$ over the test points, divided by $\sqrt n$). For the word and the checkerboard the density is flat on its support, every test point
 # has the same log-density, and the standard error is zero.
 
 # %% key="oracle-table"
@@ -571,7 +574,8 @@ plot_deformation(flow, generator=generator, title=tr("the part-1 flow, layer by 
 # to the oracle is almost untouched. The density and the samples look like the Gaussian's, and the
 # layer-by-layer picture shows why: look for PReLU panels that are exact copies of the panel before them.
 # There the affine layer in front has moved the whole cloud to one side of the PReLU's crease, and a
-# PReLU that only ever sees one side is a plain linear map. The rest of this lesson asks why the flow
+# PReLU that only ever sees one side is a plain linear map. (Fast mode stops before this shows; the full
+# training makes it plain.) The rest of this lesson asks why the flow
 # ends up like this, starting with the simplest density that has two modes.
 
 # %% [markdown] key="bumps-formula"
@@ -661,7 +665,8 @@ print(
 # %% [markdown] key="bumps-explained"
 # The cut along $x_2 = 0$ and the share of points in the strip $|x_1| < 0.4$ make it plain: both models
 # put their highest density right between the bumps, where the data has almost none, and the part-1
-# flow is hard to tell apart from the Gaussian. There are two separate reasons: one about
+# flow is hard to tell apart from the Gaussian (after the full training; a fast-mode run stops early and
+# may still lean towards one bump). There are two separate reasons: one about
 # what a flow like this can express at all, one about what maximum likelihood training can find.
 #
 # **Reason 1: a bijection keeps the plane in one piece.** The flow's density is
