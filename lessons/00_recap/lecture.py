@@ -654,10 +654,12 @@ ax.legend()
 plt.show()
 
 with torch.no_grad():
+    gaussian_points = gaussian_bumps.sample(20_000, generator=generator)
     flow_points = flow_bumps.sample(20_000, generator=generator)
 print(
-    tr("share in the strip |x_1| < 0.4: data {data:.3f}, part-1 flow {flow:.3f}").format(
+    tr("share in the strip |x_1| < 0.4: data {data:.3f}, one AffineLU {gaussian:.3f}, part-1 flow {flow:.3f}").format(
         data=(bumps_test[:, 0].abs() < 0.4).float().mean().item(),
+        gaussian=(gaussian_points[:, 0].abs() < 0.4).float().mean().item(),
         flow=(flow_points[:, 0].abs() < 0.4).float().mean().item(),
     )
 )
@@ -776,6 +778,7 @@ plot_training_curves(
     title=tr("part-1 flow on two bumps"),
     ax=ax,
 )
+ax.axhline(nll_gaussian_bumps.per_dim, color="C0", linestyle=":", label=tr("one AffineLU (a Gaussian)"))
 ax.legend(loc="center right")  # keep the legend clear of the curves
 plt.show()
 

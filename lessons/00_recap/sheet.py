@@ -117,6 +117,7 @@ check("00.prelu", PReLUBijector)
 # To evaluate the density of a data point, undo the layers one by one and add up the log-dets of the
 # inverse passes:
 # $$\log p(x) = \log \mathcal N(u; 0, I) + \sum_{k=1}^K \log\lvert\det J_{f_k^{-1}}\rvert .$$
+# Each log-det is taken at the point its inverse step receives, which is what `inverse` returns anyway.
 # Write `flow_log_prob(x, layers)`. `layers` is a list of `nfcourse` bijectors in sampling order (`layers[0]`
 # is applied to the noise first); each has `inverse(x) -> (u, logdet)`. Do not use `nfcourse.flow.Flow`:
 # the point is to write its `log_prob` yourself.
