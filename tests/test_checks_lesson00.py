@@ -117,3 +117,9 @@ def test_a_failed_self_check_prints_the_task_hint(capsys: pytest.CaptureFixture[
     check("00.chain", answers("00", replace=("reversed(layers)", "layers"))["flow_log_prob"])
     out = capsys.readouterr().out
     assert "Hint: Loop over reversed(layers)" in out and "Points: 0/3" in out
+
+
+def test_a_blank_answer_gets_no_hint_only_the_request_to_write_one(capsys: pytest.CaptureFixture[str]) -> None:
+    check("00.lognormal", answers("00", "blank")["lognormal_log_prob"])
+    out = capsys.readouterr().out
+    assert "not implemented yet" in out and "Hint:" not in out

@@ -27,7 +27,7 @@ def report(task_id: str, parts: list[Part]) -> str:
         mark = "✓" if part.earned == part.points else "✗"
         lines.append(f"  {mark} {part.name} ({part.earned}/{part.points}): {part.message}")
     earned = sum(part.earned for part in parts)
-    if earned < task.points and parts[0].name != _("not implemented yet"):
+    if earned < task.points and all(part.attempted for part in parts):
         lines.append(_("Hint: {hint}").format(hint=_(task.hint)))
     lines.append(_("Points: {earned}/{points}").format(earned=earned, points=task.points))
     return "\n".join(lines)

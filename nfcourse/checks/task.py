@@ -35,6 +35,7 @@ class Part:
     points: int
     earned: int
     message: str
+    attempted: bool = True  # False only for an answer that is still `raise NotImplementedError`
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,8 @@ class Task:
         try:
             outputs = self.call(answer, {name: value.clone() for name, value in inputs.items()})
         except NotImplementedError:
-            return [Part(_("not implemented yet"), self.points, 0, _("Write your solution in the cell above."))]
+            message = _("Write your solution in the cell above.")
+            return [Part(_("not implemented yet"), self.points, 0, message, attempted=False)]
         except WrongFormat as error:
             return [Part(_("returns the right kind of value"), self.points, 0, str(error))]
         except Exception as error:  # the learner's code failed: report it, do not crash the sheet
