@@ -6,7 +6,8 @@ For each lesson and language (en, de, ja) it writes
     exercises/<lang>/NN_slug.ipynb    the exercise sheet, with stubs    (from sheet.py)
     solutions/<lang>/NN_slug.ipynb    the solved sheet, an nbgrader source notebook
 
-and the course map: `index.ipynb` and the table between the course-map markers in README.md.
+and the course map: `index.ipynb` and the table between the course-map markers in README.md, and for the
+grader `nfcourse/grading/sheets/NN_slug.json`, the code of each sheet (see nfcourse/grading/sheets.py).
 Notebooks have no outputs, stable cell ids (the source keys) and deterministic bytes, so building twice
 changes nothing and a test can tell when a generated file is out of date.
 """
@@ -20,6 +21,8 @@ import nbformat
 from babel.messages.catalog import Catalog
 
 from nfcourse.checks import TASKS
+from nfcourse.grading.sheets import FOLDER as SHEETS
+from nfcourse.grading.sheets import sheet_data
 from nfcourse.i18n import _, using_language
 from tools import catalogs
 from tools.course_map import course_map_files
@@ -161,13 +164,23 @@ def outputs() -> dict[Path, str]:
                 notebook = build_notebook(by_name[source_name], kind, lang)
                 nbformat.validate(notebook)
                 files[ROOT / kind / lang / f"{folder.name}.ipynb"] = nbformat.writes(notebook) + "\n"
+        if "sheet" in by_name:
+            files[SHEETS / f"{folder.name}.json"] = grading_sheet(by_name["sheet"])
     files.update(course_map_files())
     return files
 
 
+def grading_sheet(source: Source) -> str:
+    """What the grader runs for a sheet: its code cells except the self-checks, solution cells by task."""
+    roles = sheet_roles(source)
+    code = [cell for cell in source.cells if cell.kind == "code" and not cell.is_check]
+    checks = {roles[cell.key]: cell.key for cell in source.cells if cell.is_check}
+    return sheet_data(source.lesson, [(cell.key, cell.source, roles.get(cell.key, "")) for cell in code], checks)
+
+
 def generated_now() -> list[Path]:
     """The notebooks in the generated folders, whether or not a source still makes them."""
-    return sorted(path for kind in OUTPUTS for path in (ROOT / kind).glob("*/*.ipynb"))
+    return sorted([*(path for kind in OUTPUTS for path in (ROOT / kind).glob("*/*.ipynb")), *SHEETS.glob("*.json")])
 
 
 def main() -> int:

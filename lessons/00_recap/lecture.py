@@ -821,6 +821,10 @@ plt.show()
 # - Train the two-bump flow for only 150 steps. Is it better? Would you call that a fix?
 # - In the gradient check, set `slope=1.0`, or shift the data by 3 so that no point is near the crease.
 #   When does autograd become right again?
+#
+# The exercise sheet of this lesson checks each answer as you go. When you are done, save it and grade it
+# as the course does, with fresh inputs and your code in a sandbox: `python -m nfcourse grade` followed by
+# the path of your sheet, in a terminal in the course folder.
 
 # %% [markdown] key="references"
 # ## References

@@ -143,6 +143,11 @@ check("00.chain", flow_log_prob)
 #
 # The cell below adds up the points of the self-checks you ran. They are a good guess of your grade, but
 # the grader tries other inputs.
+#
+# To grade your sheet the way the course's grader does (fresh inputs, your code in a sandbox), save the
+# notebook and run, in a terminal in the course folder with the course's environment active,
+# `python -m nfcourse grade exercises/en/00_recap.ipynb` (with your sheet's path). It prints the same kind of
+# report in your sheet's language, and never changes your file.
 
 # %% key="points-code"
 summary("00")

@@ -301,6 +301,7 @@ TASKS = [
         prelu_judge,
         points=4,
         hint=N_("The slope touches only the negative entries: count them per sample with (u < 0).sum(dim=1)."),
+        references=("PReLU",),
     ),
     Task(
         "00.chain",
@@ -311,5 +312,6 @@ TASKS = [
         chain_judge,
         points=3,
         hint=N_("Loop over reversed(layers), call inverse and add up the log-dets; end with log N(u; 0, I)."),
+        references=("Flow", "Compose"),
     ),
 ]

@@ -23,6 +23,28 @@ from nfcourse.i18n import _
 Tensors = dict[str, torch.Tensor]
 
 
+@dataclass(frozen=True)
+class Failure:
+    """Why an answer returned nothing to judge: "not_implemented", "wrong_format" (detail: what was expected)
+    or "error" (error: the exception's type, detail: its message)."""
+
+    kind: str
+    detail: str = ""
+    error: str = ""
+
+
+class Opaque:
+    """A returned value that is not a tensor, as the grader receives it from the sandbox: only its type's name."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+
+def type_name(value: object) -> str:
+    """The name of `value`'s type, for messages (an `Opaque` value keeps the name it was sent with)."""
+    return value.type_name if isinstance(value, Opaque) else type(value).__name__
+
+
 class WrongFormat(Exception):  # noqa: N818 (a verdict on the answer, not an error of the library)
     """An answer returned something that is not the tensor the task asks for; the message says what was expected."""
 
@@ -50,21 +72,34 @@ class Task:
     judge: Callable[[Tensors, dict[str, object]], list[Part]]
     points: int
     hint: str  # English; shown translated under a self-check that did not earn every point
+    references: tuple[str, ...] = ()  # library names that already solve the task; the grader flags their use
 
     def run(self, answer: object, generator: torch.Generator) -> list[Part]:
         """All three steps in this process: the self-check. Never raises because of the answer."""
         inputs = self.make_inputs(generator)
+        outputs = self.attempt(answer, inputs)
+        return self.failed(outputs) if isinstance(outputs, Failure) else self.verdict(inputs, outputs)
+
+    def attempt(self, answer: object, inputs: Tensors) -> dict[str, object] | Failure:
+        """Step 2: call the answer on copies of the inputs; what it returned, or why it could not."""
         try:
-            outputs = self.call(answer, {name: value.clone() for name, value in inputs.items()})
+            return self.call(answer, {name: value.clone() for name, value in inputs.items()})
         except NotImplementedError:
+            return Failure("not_implemented")
+        except WrongFormat as error:
+            return Failure("wrong_format", str(error))
+        except Exception as error:  # the learner's code failed: report it, do not crash the sheet
+            return Failure("error", str(error), error=type(error).__name__)
+
+    def failed(self, failure: Failure) -> list[Part]:
+        """The verdict on an answer that returned nothing to judge: 0 points and the reason."""
+        if failure.kind == "not_implemented":
             message = _("Write your solution in the cell above.")
             return [Part(_("not implemented yet"), self.points, 0, message, attempted=False)]
-        except WrongFormat as error:
-            return [Part(_("returns the right kind of value"), self.points, 0, str(error))]
-        except Exception as error:  # the learner's code failed: report it, do not crash the sheet
-            message = _("Your code raised {error}: {detail}").format(error=type(error).__name__, detail=error)
-            return [Part(_("runs without an error"), self.points, 0, message)]
-        return self.verdict(inputs, outputs)
+        if failure.kind == "wrong_format":
+            return [Part(_("returns the right kind of value"), self.points, 0, failure.detail)]
+        message = _("Your code raised {error}: {detail}").format(error=failure.error, detail=failure.detail)
+        return [Part(_("runs without an error"), self.points, 0, message)]
 
     def verdict(self, inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         """Judge plain outputs; a malformed answer earns 0 points with a message that says what was expected."""
@@ -81,7 +116,7 @@ def tensor_output(value: object, name: str, shape: tuple[int, ...]) -> torch.Ten
     if not isinstance(value, torch.Tensor):
         raise WrongFormat(
             _("{name} should be a torch.Tensor of shape {shape}, but it is a {type}.").format(
-                name=name, shape=shape, type=type(value).__name__
+                name=name, shape=shape, type=type_name(value)
             )
         )
     if tuple(value.shape) != shape:

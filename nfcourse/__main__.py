@@ -1,0 +1,3 @@
+from nfcourse.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,334 @@
+"""Grading one submitted notebook: read it, run its answers in the sandbox, judge the plain results here.
+
+    result = grade(Path("alice/00_recap.ipynb"))     # a `Result`; see report.py for its forms
+
+The steps, and who does them:
+  1. read and parse the file, find the solution cells by id                       (here; nothing runs)
+  2. draw each task's inputs from the secret seed and write them as .npz          (here)
+  3. run official code + solution cells, call each answer on its inputs           (the sandboxed worker)
+  4. read the returned arrays, judge them with the task's checks, add up points   (here)
+An item that hangs, crashes the process or floods the output is stopped; the worker is started again
+for the remaining items, so one bad cell costs only its own task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from nfcourse.checks.registry import TASKS
+from nfcourse.checks.task import Part, Task
+from nfcourse.grading.exchange import ExchangeError, load_outputs, save_tensors
+from nfcourse.grading.sandbox import Limits, Run, protections, run_worker, worker_limits
+from nfcourse.grading.scan import references_used, suspicious
+from nfcourse.grading.sheets import Sheet, sheet
+from nfcourse.grading.submission import Submission, Unreadable, read_submission
+from nfcourse.i18n import _, using_language
+
+FORMAT_VERSION = 1
+_language_lock = threading.Lock()  # messages are translated through one global language setting
+
+
+@dataclass
+class TaskResult:
+    task: str
+    title: str
+    points: int
+    earned: int
+    parts: list[Part]
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Result:
+    """Everything a report needs, with every message already in the submission's language."""
+
+    submission: str
+    digest: str
+    lesson: str
+    language: str
+    points: int
+    earned: int
+    tasks: list[TaskResult]
+    problem: str = ""  # why the file could not be graded at all
+    notes: list[str] = field(default_factory=list)  # what happened while running it
+    flags: list[str] = field(default_factory=list)  # for the instructor
+    protections: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    version: int = FORMAT_VERSION
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> Result:
+        tasks = [TaskResult(**{**task, "parts": [Part(**part) for part in task["parts"]]}) for task in data["tasks"]]
+        return cls(**{**data, "tasks": tasks})
+
+
+def secret_seed() -> bytes:
+    """The grading secret: NFCOURSE_GRADING_SECRET if set (to reproduce a run), else fresh for this process."""
+    return os.environ.get("NFCOURSE_GRADING_SECRET", "").encode() or _fresh_secret
+
+
+_fresh_secret = secrets.token_bytes(32)
+
+
+def task_generator(secret: bytes, digest: str, task_id: str) -> torch.Generator:
+    """The generator of one task's inputs: secret, and different for every submission and task."""
+    seed = hashlib.sha256(secret + digest.encode() + task_id.encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(seed[:8], "little"))
+
+
+def plan(official: Sheet, submission: Submission) -> tuple[list[dict], dict[str, str]]:
+    """The worker's items in notebook order, and why a task's solution cell cannot be run (cell id -> reason)."""
+    items, problems = [], {}
+    last_cell = {cell.task: cell.id for cell in official.cells if cell.task}
+    for cell in official.cells:
+        if not cell.task:
+            items.append({"name": f"cell:{cell.id}", "source": cell.source})
+            continue
+        found = submission.cells.get(cell.id, [])
+        if len(found) == 1:
+            items.append({"name": f"cell:{cell.id}", "source": found[0]})
+        else:
+            problems[cell.id] = "missing" if not found else "duplicated"
+        if last_cell[cell.task] == cell.id:
+            items.append({"name": f"task:{cell.task}", "task": cell.task})
+    return items, problems
+
+
+def run_items(job: Path, items: list[dict], limits: Limits, language: str, hidden: list[Path]) -> dict[str, str]:
+    """Run the items in the sandbox; item -> "" (fine) or what went wrong.
+
+    An item that had to be stopped (time, crash, output) is left out when the worker is started again;
+    the cells run again to rebuild the answers, the tasks already called do not.
+    """
+    outcome: dict[str, str] = {}
+    stopped: set[str] = set()
+    started = time.monotonic()
+    while [item for item in items if item["name"] not in outcome]:
+        todo = [
+            item
+            for item in items
+            if item["name"] not in stopped and not (item["name"].startswith("task:") and item["name"] in outcome)
+        ]
+        remaining = limits.notebook_seconds - (time.monotonic() - started)
+        if remaining <= 0:
+            outcome |= {item["name"]: "notebook" for item in todo if item["name"] not in outcome}
+            break
+        job_limits = Limits(**{**asdict(limits), "notebook_seconds": remaining})
+        job_text = {"items": todo, "language": language, "rlimits": worker_limits(job_limits)}
+        (job / "job.json").write_text(json.dumps(job_text), encoding="utf-8")
+        run = run_worker(job, job_limits, hidden)
+        before = set(outcome)
+        outcome |= {event["end"]: describe_error(event.get("error")) for event in run.events if "end" in event}
+        if run.killed_for in ("notebook", "output"):
+            outcome[run.running or todo[0]["name"]] = run.killed_for
+            outcome |= {item["name"]: run.killed_for for item in todo if item["name"] not in outcome}
+        elif run.running:
+            outcome[run.running] = stopped_reason(run)
+            stopped.add(run.running)
+        elif not set(outcome) - before:  # it ended without getting further: another try would do the same
+            outcome |= {item["name"]: stopped_reason(run) for item in todo if item["name"] not in outcome}
+    return outcome
+
+
+def describe_error(error: object) -> str:
+    """The event's error as "" (none) or "error:<json>"."""
+    return "" if not error else "error:" + json.dumps(error)[:600]
+
+
+def stopped_reason(run: Run) -> str:
+    if run.killed_for:
+        return run.killed_for
+    return f"crashed:{run.returncode}"
+
+
+def outcome_message(outcome: str) -> str:
+    """A stopped or failed item in words (in the current language)."""
+    if outcome == "item":
+        return _("It ran longer than its time limit and was stopped.")
+    if outcome == "notebook":
+        return _("The notebook as a whole ran longer than its time limit; this part was not reached.")
+    if outcome == "output":
+        return _("It printed more than the output limit and was stopped.")
+    if outcome.startswith("crashed:"):
+        return _("The Python process ended while running it (exit status {status}).").format(status=outcome[8:])
+    error = json.loads(outcome[6:])
+    where = _(" (line {line})").format(line=error["line"]) if error.get("line") else ""
+    magic = ""
+    if error["type"] == "SyntaxError" and error["message"].startswith("invalid syntax") and "%" in error["message"]:
+        magic = " " + _("IPython magics (%...) do not run in the grader.")
+    return f"{error['type']}{where}: {error['message']}{magic}"
+
+
+def judge_task(task: Task, inputs: dict, job: Path, cells: list[str], problems: dict, outcome: dict) -> list[Part]:
+    """The parts of one task's verdict, from what the worker returned and what happened on the way."""
+
+    def zero(name: str, message: str) -> list[Part]:
+        return [Part(name, task.points, 0, message)]
+
+    for cell in cells:
+        if problems.get(cell) == "missing":
+            return zero(
+                _("solution cell"), _("The cell {cell} of this task is missing from the notebook.").format(cell=cell)
+            )
+        if problems.get(cell) == "duplicated":
+            message = _("The notebook has more than one cell {cell}; keep exactly one.").format(cell=cell)
+            return zero(_("solution cell"), message)
+    cell_errors = [outcome_message(outcome[f"cell:{cell}"]) for cell in cells if outcome.get(f"cell:{cell}")]
+    task_outcome = outcome.get(f"task:{task.id}", "notebook")
+    if task_outcome:
+        if task_outcome.startswith("error:") and json.loads(task_outcome[6:])["type"] == "missing":
+            message = _("The notebook does not define {answer}.").format(answer=task.answer)
+            if cell_errors:
+                message += " " + _("Its cell failed: {error}").format(error=cell_errors[0])
+            return zero(_("defines {answer}").format(answer=task.answer), message)
+        return zero(_("runs within the limits"), outcome_message(task_outcome))
+    try:
+        outputs = load_outputs(job / "outputs", task.id)
+    except ExchangeError as error:
+        return zero(
+            _("returns plain numbers"),
+            _("The grader could not read what your code returned: {error}").format(error=error),
+        )
+    if not isinstance(outputs, dict):
+        parts = task.failed(outputs)
+    else:
+        try:
+            parts = task.verdict(inputs, outputs)
+        except Exception as error:  # a malformed answer the checks did not foresee: no points, never a crash
+            return zero(_("returns the right kind of value"), f"{type(error).__name__}: {error}")
+    if cell_errors and any(part.earned < part.points for part in parts):
+        parts = [
+            *parts[:-1],
+            Part(
+                **{
+                    **asdict(parts[-1]),
+                    "message": parts[-1].message + " " + _("Its cell failed: {error}").format(error=cell_errors[0]),
+                }
+            ),
+        ]
+    return parts
+
+
+def grade(
+    path: Path,
+    *,
+    lesson: str | None = None,
+    language: str | None = None,
+    limits: Limits | None = None,
+    secret: bytes | None = None,
+    hidden: list[Path] | None = None,
+) -> Result:
+    """Grade the notebook at `path`. Never raises because of the submission; never writes to it.
+
+    `lesson` and `language` override what the notebook says about itself; `hidden` are folders the learner's
+    code must not see (the folder of the submission is always among them).
+    """
+    limits = limits or Limits()
+    started = time.monotonic()
+    guarded = protections()
+    try:
+        submission = read_submission(Path(path), lesson, language)
+    except Unreadable as error:
+        return unreadable(Path(path), error, lesson, language or "en", guarded)
+    official = sheet(submission.lesson)
+    items, problems = plan(official, submission)
+    secret = secret or secret_seed()
+    job = Path(tempfile.mkdtemp(prefix="nfcourse-grading-"))
+    try:
+        (job / "inputs").mkdir()
+        inputs = {
+            task.id: task.make_inputs(task_generator(secret, submission.digest, task.id)) for task in official.tasks
+        }
+        for task_id, tensors in inputs.items():
+            save_tensors(job / "inputs" / f"{task_id}.npz", tensors)
+        os.chmod(job, 0o700)
+        folders = [Path(path).resolve().parent, job.parent / "nfcourse-grading-results", *(hidden or [])]
+        outcome = run_items(job, items, limits, submission.language, folders)
+        with _language_lock, using_language(submission.language):
+            tasks = [
+                judged(task, submission, inputs[task.id], job, problems, outcome, official) for task in official.tasks
+            ]
+            notes = [
+                _("Cell {cell}: {what}").format(cell=name[5:], what=outcome_message(result))
+                for name, result in outcome.items()
+                if result
+                and name.startswith("cell:")
+                and not any(name[5:] in official.solution_cells(t.task) for t in tasks)
+            ]
+            flags = [flag for task in tasks for flag in task.flags]
+    finally:
+        shutil.rmtree(job, ignore_errors=True)
+    return Result(
+        submission=str(path),
+        digest=submission.digest,
+        lesson=submission.lesson,
+        language=submission.language,
+        points=official.points,
+        earned=sum(task.earned for task in tasks),
+        tasks=tasks,
+        notes=notes,
+        flags=flags,
+        protections=[asdict(protection) for protection in guarded],
+        seconds=round(time.monotonic() - started, 2),
+    )
+
+
+def judged(
+    task: Task, submission: Submission, inputs: dict, job: Path, problems: dict, outcome: dict, official: Sheet
+) -> TaskResult:
+    cells = official.solution_cells(task.id)
+    parts = judge_task(task, inputs, job, cells, problems, outcome)
+    sources = [source for cell in cells for source in submission.cells.get(cell, [])[:1]]
+    used = sorted({name for source in sources for name in references_used(source, task.references)})
+    flags = []
+    if used:
+        message = _(
+            "uses {names} from the nfcourse library, which already solves this task; the task asks for your own"
+            " code, so its points are withheld."
+        ).format(names=", ".join(used))
+        parts = [Part(_("your own implementation"), task.points, 0, message)]
+        flags.append(f"{task.id}: {message}")
+    if odd := sorted({name for source in sources for name in suspicious(source)}):
+        flags.append(
+            _("{task}: the solution uses {names}, which a sheet never needs; have a look.").format(
+                task=task.id, names=", ".join(odd)
+            )
+        )
+    return TaskResult(task.id, _(task.title), task.points, sum(part.earned for part in parts), parts, flags)
+
+
+def unreadable(path: Path, error: Unreadable, lesson: str | None, language: str, guarded: list) -> Result:
+    """The result for a file that is not a gradable notebook: 0 points and why."""
+    with _language_lock, using_language(language):
+        problem = _(error.message).format(**error.details)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    official = sheet(lesson) if lesson else None
+    tasks = [TaskResult(task.id, task.title, task.points, 0, []) for task in official.tasks] if official else []
+    return Result(
+        str(path),
+        digest,
+        lesson or "",
+        language,
+        official.points if official else 0,
+        0,
+        tasks,
+        problem=problem,
+        protections=[asdict(protection) for protection in guarded],
+    )
+
+
+__all__ = ["TASKS", "Limits", "Result", "TaskResult", "grade"]

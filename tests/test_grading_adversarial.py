@@ -1,0 +1,313 @@
+"""Submissions that try to break or fool the grader, each with the verdict it must get.
+
+Every case is a sheet 00 notebook whose task-1 cell (or the whole file) is replaced by an attack; unless a
+case says otherwise, the other tasks keep their correct solutions, so a case also shows that one bad cell
+costs only its own task. For every case: the grading ends within its time bounds, the attack gains no
+points, the submission file is unchanged, and the grader goes on to the next case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+from sheets import sheet_notebook, write_notebook
+
+import nfcourse
+from nfcourse.checks import TASKS
+from nfcourse.checks.selfcheck import SELF_CHECK_SEED
+from nfcourse.grading.grader import Result, grade
+from nfcourse.grading.report import html_report, text
+from nfcourse.grading.sandbox import Limits, isolation
+
+LIMITS = Limits(cell_seconds=4, task_seconds=4, notebook_seconds=30, output_bytes=2**18)
+OTHERS = 10  # the points of tasks 2-4, which keep their solutions
+FS_ISOLATED = isolation() == "bubblewrap"
+
+
+@dataclass
+class Case:
+    name: str
+    code: str | None = None  # the task-1 cell; None when `file` makes the whole file
+    earned: int = OTHERS
+    says: str = ""  # words the task-1 verdict (or the problem) must contain
+    file: object = None  # a function (tmp_path) -> bytes for the whole file
+
+
+def lognormal(body: str) -> str:
+    return "def lognormal_log_prob(x):\n" + "".join(f"    {line}\n" for line in body.splitlines())
+
+
+def self_check_lookup() -> str:
+    """An answer that is right exactly on the self-check's inputs: a lookup table, zeros elsewhere."""
+    task = TASKS["00.lognormal"]
+    x = task.make_inputs(torch.Generator().manual_seed(SELF_CHECK_SEED))["x"]
+    right = -0.5 * x.log() ** 2 - 0.5 * torch.log(torch.tensor(2 * torch.pi, dtype=torch.float64)) - x.log()
+    table = dict(zip(x.tolist(), right.tolist(), strict=True))
+    return (
+        "import torch\ntorch.manual_seed(2026)  # re-seeding does not predict the grader's inputs\n"
+        f"TABLE = {table!r}\n"
+        + lognormal("return torch.tensor([TABLE.get(v, 0.0) for v in x.tolist()], dtype=torch.float64)")
+    )
+
+
+def solved_bytes() -> bytes:
+    return json.dumps(sheet_notebook("00")).encode()
+
+
+def with_cells(change) -> object:
+    def make(tmp_path: Path) -> bytes:
+        notebook = sheet_notebook("00")
+        change(notebook)
+        return json.dumps(notebook).encode()
+
+    return make
+
+
+def drop(cell_id: str):
+    return with_cells(lambda nb: nb["cells"].remove(next(c for c in nb["cells"] if c["id"] == cell_id)))
+
+
+def duplicate(cell_id: str):
+    def change(nb: dict) -> None:
+        index = next(i for i, c in enumerate(nb["cells"]) if c["id"] == cell_id)
+        copy = json.loads(json.dumps(nb["cells"][index]))
+        copy["id"], copy["source"] = "a-copy", lognormal("return x * 0")
+        nb["cells"].insert(index + 1, copy)
+
+    return with_cells(change)
+
+
+def rename(cell_id: str):
+    def change(nb: dict) -> None:
+        cell = next(c for c in nb["cells"] if c["id"] == cell_id)
+        cell["id"] = cell["metadata"]["nbgrader"]["grade_id"] = "my-own-cell"
+
+    return with_cells(change)
+
+
+def tamper_metadata(nb: dict) -> None:
+    nb["metadata"]["nfcourse"]["lesson"] = "99_bonus"
+    for cell in nb["cells"]:
+        if "nbgrader" in cell["metadata"]:
+            cell["metadata"]["nbgrader"]["points"] = 100
+        if cell["metadata"].get("nfcourse", {}).get("task") == "00.lognormal":
+            cell["metadata"]["nfcourse"]["task"] = "00.chain"
+    next(c for c in nb["cells"] if c["id"] == "lognormal-code")["source"] = lognormal("return x")
+
+
+NBGRADER_FORGERY = """
+from IPython.core.interactiveshell import InteractiveShell
+original = InteractiveShell.run_cell
+def run_cell(self, *args, **kwargs):
+    result = original(self, *args, **kwargs)
+    result.error_in_exec = None  # every later cell, failing tests included, reports success
+    return result
+InteractiveShell.run_cell = run_cell
+"""
+
+CASES = [
+    Case("syntax error", "def lognormal_log_prob(x):\n    return (x", says="SyntaxError"),
+    Case("IPython magic", "%timeit 1 + 1\n" + lognormal("return x"), says="IPython"),
+    Case(
+        "bad encoding",
+        file=lambda tmp: solved_bytes().replace(b"Task 1", "Tâsk 1".encode("latin-1")),
+        earned=0,
+        says="UTF-8",
+    ),
+    Case("invalid JSON", file=lambda tmp: solved_bytes()[:-40], earned=0, says="JSON"),
+    Case(
+        "not a sheet",
+        file=lambda tmp: json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+        earned=0,
+        says="not one of",
+    ),
+    Case("raising cell", 'raise RuntimeError("boom")', says="RuntimeError"),
+    Case("endless loop in a cell", "while True:\n    pass", says="time limit"),
+    Case(
+        "endless loop ignoring SIGINT and SIGTERM",
+        "import signal\nfor s in (signal.SIGINT, signal.SIGTERM):\n    signal.signal(s, signal.SIG_IGN)\n"
+        "while True:\n    pass",
+        says="time limit",
+    ),
+    Case("endless loop in the answer", lognormal("while True:\n    pass"), says="time limit"),
+    Case("sys.exit", "import sys\nsys.exit(0)", says="SystemExit"),
+    Case("os._exit", "import os\nos._exit(3)", says="exit status 3"),
+    Case(
+        "killing the parent and every process it can see",
+        "import os, signal\nfor pid in [os.getppid()] + [int(p) for p in os.listdir('/proc') if p.isdigit()]:\n"
+        "    try:\n        os.kill(pid, signal.SIGKILL) if pid != os.getpid() else None\n"
+        "    except OSError:\n        pass\n" + lognormal("return x"),
+        says="differs",
+    ),
+    Case("kernel crash", "import ctypes\nctypes.string_at(0)", says="exit status"),
+    Case("memory bomb", "hoard = bytearray(64 * 2**30)", says="MemoryError"),
+    Case(
+        "fork bomb",
+        "import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass",
+        says="time limit",
+    ),
+    Case("output bomb", "while True:\n    print('x' * 10000)", earned=0, says="output limit"),
+    Case("forging nbgrader's execute reply", NBGRADER_FORGERY, says="does not define"),
+    Case(
+        "hiding tracebacks",
+        "import sys, os\nsys.excepthook = lambda *a: None\n"
+        "sys.stderr = open(os.devnull, 'w')\n" + lognormal("raise ValueError('hidden')"),
+        says="hidden",
+    ),
+    Case(
+        "redefined checks",
+        "import nfcourse.checks as c\nc.check = lambda *a, **k: print('Points: 2/2')\n"
+        "print('Total: 12/12')\n" + lognormal("return x * 0"),
+        says="differs",
+    ),
+    Case(
+        "monkeypatched torch, numpy and builtins",
+        "import builtins, numpy, torch\ntorch.isclose = lambda *a, **k: torch.tensor(True)\n"
+        "torch.allclose = numpy.allclose = lambda *a, **k: True\nbuiltins.abs = lambda v: 0\n"
+        + lognormal("return torch.zeros_like(x)"),
+        says="differs",
+    ),
+    Case(
+        "object whose == is always true",
+        "class Anything:\n    def __eq__(self, other):\n        return True\n"
+        "    shape = (5,)\n" + lognormal("return Anything()"),
+        says="torch.Tensor",
+    ),
+    Case(
+        "tensor subclass that lies",
+        "import torch\nclass Liar(torch.Tensor):\n"
+        "    def __eq__(self, other):\n        return True\n"
+        + lognormal("return torch.zeros_like(x).as_subclass(Liar)"),
+        says="Tensor subclass",
+    ),
+    Case("right only for the self-check's inputs (re-seeding the generators)", self_check_lookup(), says="differs"),
+    Case(
+        "detecting grading mode",
+        "import os, sys, json, pathlib\n"
+        "GRADING = not sys.stdout.isatty() or 'nfcourse.grading' in sys.modules\n"
+        "if GRADING:\n    print('Total: 12/12')\n"
+        "    pathlib.Path('outputs').mkdir(exist_ok=True)\n"
+        "    pathlib.Path('outputs/00.lognormal.json').write_text(json.dumps({'others': {}}))\n"
+        + lognormal("return x * 0"),
+        says="differs",
+    ),
+    Case(
+        "reading and writing outside its folder",
+        "import glob, os, sys, nfcourse\n"
+        "for target in glob.glob(os.environ.get('VICTIMS', '/nonexistent') + '/*') + "
+        "[os.path.dirname(nfcourse.__file__) + '/checks/compare.py', sys.prefix + '/lib/sitecustomize.py']:\n"
+        "    try:\n        open(target, 'a').write('# owned')\n    except OSError:\n        pass\n"
+        + lognormal("return x * 0"),
+        says="differs",
+    ),
+    Case(
+        "copying another student's submission",
+        "import glob, json, pathlib\nfor path in glob.glob('/**/bob_solved.ipynb', recursive=True):\n"
+        "    for cell in json.loads(pathlib.Path(path).read_text())['cells']:\n"
+        "        if cell['id'] == 'lognormal-code':\n            exec(''.join(cell['source']))\n",
+        says="does not define",
+    ),
+    Case(
+        "burning time just under the limits",
+        "import time\ntime.sleep(3.5)\n" + lognormal("time.sleep(3.5)\nreturn x"),
+        says="differs",
+    ),
+    Case(
+        "network access",
+        "import socket\ntry:\n    socket.create_connection(('127.0.0.1', PORT), timeout=2)"
+        ".sendall(b'leak')\nexcept OSError:\n    pass\n" + lognormal("return x * 0"),
+        says="differs",
+    ),
+    Case("missing cell", file=drop("lognormal-code"), says="missing"),
+    Case("duplicated cell", file=duplicate("lognormal-code"), says="more than one"),
+    Case("renamed task cell", file=rename("lognormal-code"), says="missing"),
+    Case("tampered metadata (lesson, points, task)", file=with_cells(tamper_metadata), says="differs"),
+    Case(
+        "HTML and script in markdown and messages",
+        lognormal("raise ValueError('<script>alert(1)</script>')"),
+        says="<script>",
+    ),
+]
+
+
+def build(case: Case, folder: Path) -> Path:
+    path = folder / "alice" / "00_recap.ipynb"
+    if case.file is not None:
+        path.parent.mkdir(parents=True)
+        path.write_bytes(case.file(folder))
+        return path
+    notebook = sheet_notebook("00", replace={"00.lognormal": (None, case.code)})
+    notebook["cells"].insert(
+        3, {"cell_type": "markdown", "id": "evil", "metadata": {}, "source": "<script>alert('markdown')</script>"}
+    )
+    return write_notebook(notebook, path)
+
+
+class Listener:
+    """A TCP server on the loopback interface that records whether anyone connected."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(0.2)
+        self.port, self.connected, self.stop = self.server.getsockname()[1], False, False
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while not self.stop:
+            try:
+                self.server.accept()
+                self.connected = True
+            except OSError:
+                continue
+
+
+def task_one(result: Result) -> str:
+    task = next(task for task in result.tasks if task.task == "00.lognormal") if result.tasks else None
+    return result.problem + " " + " ".join(part.message for part in (task.parts if task else []))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
+    victims = tmp_path / "victims"
+    victims.mkdir()
+    (victims / "results.json").write_text('{"score": 0}')
+    write_notebook(sheet_notebook("00"), tmp_path / "bob" / "bob_solved.ipynb")
+    listener = Listener()
+    if case.code:
+        case = Case(
+            case.name,
+            case.code.replace("PORT", str(listener.port)).replace(
+                "os.environ.get('VICTIMS', '/nonexistent')", repr(str(victims))
+            ),
+            case.earned,
+            case.says,
+        )
+    path = build(case, tmp_path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    library = Path(nfcourse.__file__).parent / "checks" / "compare.py"
+    library_before = library.read_bytes()
+    started = time.monotonic()
+    result = grade(path, limits=LIMITS, hidden=[tmp_path / "bob", victims])
+    elapsed = time.monotonic() - started
+    listener.stop = True
+
+    assert elapsed < LIMITS.notebook_seconds + 30, elapsed
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert result.earned == case.earned, text(result)
+    assert case.says in task_one(result), text(result)
+    assert "<script>" not in html_report(result)
+    if FS_ISOLATED:
+        assert library.read_bytes() == library_before
+        assert (victims / "results.json").read_text() == '{"score": 0}'
+        assert not listener.connected
+    else:  # the report must say what it could not enforce
+        assert "not enforced" in text(result).lower() or "Not enforced" in text(result)
