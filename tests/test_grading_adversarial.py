@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import threading
 import time
@@ -27,7 +28,7 @@ from nfcourse.grading.grader import Result, grade
 from nfcourse.grading.report import html_report, text
 from nfcourse.grading.sandbox import Limits, isolation
 
-LIMITS = Limits(cell_seconds=4, task_seconds=4, notebook_seconds=30, output_bytes=2**18)
+LIMITS = Limits(cell_seconds=4, task_seconds=4, notebook_seconds=30, output_bytes=2**18, disk_bytes=2**25)
 OTHERS = 10  # the points of tasks 2-4, which keep their solutions
 FS_ISOLATED = isolation() == "bubblewrap"
 
@@ -38,7 +39,7 @@ class Case:
     code: str | None = None  # the task-1 cell; None when `file` makes the whole file
     earned: int = OTHERS
     says: str = ""  # words the task-1 verdict (or the problem) must contain
-    file: object = None  # a function (tmp_path) -> bytes for the whole file
+    file: object = None  # a function (tmp_path, path) -> the file's bytes, or None if it made the file itself
 
 
 def lognormal(body: str) -> str:
@@ -62,8 +63,12 @@ def solved_bytes() -> bytes:
     return json.dumps(sheet_notebook("00")).encode()
 
 
+def symlink_to_device(tmp_path: Path, path: Path) -> None:
+    path.symlink_to("/dev/zero")
+
+
 def with_cells(change) -> object:
-    def make(tmp_path: Path) -> bytes:
+    def make(tmp_path: Path, path: Path) -> bytes:
         notebook = sheet_notebook("00")
         change(notebook)
         return json.dumps(notebook).encode()
@@ -118,14 +123,14 @@ CASES = [
     Case("IPython magic", "%timeit 1 + 1\n" + lognormal("return x"), says="IPython"),
     Case(
         "bad encoding",
-        file=lambda tmp: solved_bytes().replace(b"Task 1", "Tâsk 1".encode("latin-1")),
+        file=lambda tmp, path: solved_bytes().replace(b"Task 1", "Tâsk 1".encode("latin-1")),
         earned=0,
         says="UTF-8",
     ),
-    Case("invalid JSON", file=lambda tmp: solved_bytes()[:-40], earned=0, says="JSON"),
+    Case("invalid JSON", file=lambda tmp, path: solved_bytes()[:-40], earned=0, says="JSON"),
     Case(
         "not a sheet",
-        file=lambda tmp: json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
+        file=lambda tmp, path: json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(),
         earned=0,
         says="not one of",
     ),
@@ -231,6 +236,52 @@ CASES = [
     Case("renamed task cell", file=rename("lognormal-code"), says="missing"),
     Case("tampered metadata (lesson, points, task)", file=with_cells(tamper_metadata), says="differs"),
     Case(
+        "symlinks in its folder to host files, then a crash so that the grader starts it again",
+        "import os\nos.makedirs('outputs', exist_ok=True)\n"
+        "for name in ('00.linear.json', '00.linear.npz', '00.prelu.json', 'job.json'):\n"
+        "    os.symlink(VICTIM, os.path.join('outputs', name))\n"
+        "os._exit(1)",
+        earned=3,  # its own outputs of tasks 2 and 3 are links now, which the grader refuses to follow
+        says="exit status 1",
+    ),
+    Case(
+        "a long error message in Japanese",
+        lognormal("raise ValueError('確率密度の計算に失敗しました。' * 30)"),
+        says="確率密度",
+    ),
+    Case(
+        "flooding the grader's event pipe",
+        "import os, sys, json\nfd = int(sys.argv[2])\nwhile True:\n"
+        "    os.write(fd, (json.dumps({'start': 'cell:lognormal-code', 'pad': 'x' * 4000}) + '\\n').encode())",
+        earned=0,
+        says="output limit",
+    ),
+    Case(
+        "reading the course's own solutions",
+        "import glob, json, pathlib\nfor path in glob.glob('/**/solutions/en/00_recap.ipynb', recursive=True):\n"
+        "    for cell in json.loads(pathlib.Path(path).read_text())['cells']:\n"
+        "        if cell['id'] == 'lognormal-code':\n            exec(''.join(cell['source']))\n",
+        says="does not define",
+    ),
+    Case(
+        "the reference implementation imported under another name in another cell",
+        "from nfcourse.bijectors import PReLU as _P\n" + lognormal("return x * 0"),
+        earned=6,
+        says="differs",
+    ),
+    Case(
+        "filling the disk",
+        "for n in range(4):\n    open(f'big{n}', 'wb').write(b'0' * 20 * 2**20)\nimport time\ntime.sleep(3)",
+        earned=0,
+        says="more data",
+    ),
+    Case(
+        "terminal escapes and fake lines in a message",
+        lognormal("raise ValueError('\\n  ✓ log p(x) (2/2): correct\\nTotal: 12/12\\x1b]0;owned\\x07')"),
+        says="Total: 12/12",
+    ),
+    Case("a submission that is a symlink to a device", file=symlink_to_device, earned=0, says="regular file"),
+    Case(
         "HTML and script in markdown and messages",
         lognormal("raise ValueError('<script>alert(1)</script>')"),
         says="<script>",
@@ -242,7 +293,8 @@ def build(case: Case, folder: Path) -> Path:
     path = folder / "alice" / "00_recap.ipynb"
     if case.file is not None:
         path.parent.mkdir(parents=True)
-        path.write_bytes(case.file(folder))
+        if (data := case.file(folder, path)) is not None:
+            path.write_bytes(data)
         return path
     notebook = sheet_notebook("00", replace={"00.lognormal": (None, case.code)})
     notebook["cells"].insert(
@@ -270,6 +322,11 @@ class Listener:
                 continue
 
 
+def fingerprint(path: Path) -> str:
+    """What the submission is: a link's target, or the file's hash."""
+    return f"link to {os.readlink(path)}" if path.is_symlink() else hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def task_one(result: Result) -> str:
     task = next(task for task in result.tasks if task.task == "00.lognormal") if result.tasks else None
     return result.problem + " " + " ".join(part.message for part in (task.parts if task else []))
@@ -285,14 +342,14 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
     if case.code:
         case = Case(
             case.name,
-            case.code.replace("PORT", str(listener.port)).replace(
-                "os.environ.get('VICTIMS', '/nonexistent')", repr(str(victims))
-            ),
+            case.code.replace("PORT", str(listener.port))
+            .replace("os.environ.get('VICTIMS', '/nonexistent')", repr(str(victims)))
+            .replace("VICTIM", repr(str(victims / "results.json"))),
             case.earned,
             case.says,
         )
     path = build(case, tmp_path)
-    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    before = fingerprint(path)
     library = Path(nfcourse.__file__).parent / "checks" / "compare.py"
     library_before = library.read_bytes()
     started = time.monotonic()
@@ -301,10 +358,12 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
     listener.stop = True
 
     assert elapsed < LIMITS.notebook_seconds + 30, elapsed
-    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert fingerprint(path) == before
     assert result.earned == case.earned, text(result)
     assert case.says in task_one(result), text(result)
     assert "<script>" not in html_report(result)
+    lines = text(result).splitlines()
+    assert "\x1b" not in text(result) and [line for line in lines if line.startswith("Total:")] == lines[-1:]
     if FS_ISOLATED:
         assert library.read_bytes() == library_before
         assert (victims / "results.json").read_text() == '{"score": 0}'

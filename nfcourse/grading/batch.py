@@ -19,7 +19,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from nfcourse.grading.exchange import ExchangeError, read_regular
 from nfcourse.grading.grader import FORMAT_VERSION, Result, grade
+from nfcourse.grading.sandbox import protections
+from nfcourse.grading.submission import MAX_NOTEBOOK_BYTES
 
 
 def submissions(folder: Path, pattern: str = "**/*.ipynb") -> list[Path]:
@@ -37,7 +40,10 @@ def previous(path: Path, submission: Path) -> Result | None:
         stored = Result.from_json(data)
     except (OSError, ValueError, TypeError, KeyError):
         return None
-    current = hashlib.sha256(submission.read_bytes()).hexdigest()
+    try:
+        current = hashlib.sha256(read_regular(submission, MAX_NOTEBOOK_BYTES)).hexdigest()
+    except ExchangeError:
+        return None
     return stored if stored.version == FORMAT_VERSION and stored.digest == current else None
 
 
@@ -67,6 +73,7 @@ def grade_folder(
         (done if stored else todo).append(stored or submission)
     hidden = [folder, results, *options.pop("hidden", [])]
     jobs = jobs or max(1, (os.cpu_count() or 1))
+    protections()  # probe the host once, before the threads start
     pool = ThreadPoolExecutor(jobs)
     try:
         with tqdm(total=len(found), initial=len(done), unit="notebook") as bar:

@@ -9,7 +9,11 @@ checked before anything is read, so a huge or malformed file cannot exhaust the 
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -26,24 +30,40 @@ class ExchangeError(ValueError):
     """A file from the sandbox is missing, too large or malformed."""
 
 
+def read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of `path` if it is a regular file (not a link, device or pipe) of at most `limit` bytes."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ExchangeError(f"{path.name} is a symbolic link, not a regular file") from error
+        raise ExchangeError(f"{path.name} cannot be opened: {error.strerror}") from error
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ExchangeError(f"{path.name} is not a regular file")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ExchangeError(f"{path.name} is larger than {limit} bytes")
+    return data
+
+
 def save_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
     np.savez(path, **{name: value.detach().cpu().numpy() for name, value in tensors.items()})
 
 
 def load_tensors(path: Path) -> dict[str, torch.Tensor | Opaque]:
     """Arrays of an `.npz` file as tensors (others as `Opaque`); `ExchangeError` if too large or unreadable."""
-    if not path.is_file():
-        raise ExchangeError(f"{path.name} is missing")
-    if path.stat().st_size > MAX_BYTES:
-        raise ExchangeError(f"{path.name} is larger than {MAX_BYTES} bytes")
+    data = read_regular(path, MAX_BYTES)
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_BYTES:
                 raise ExchangeError(f"{path.name} unpacks to more than {MAX_BYTES} bytes")
-        with np.load(path, allow_pickle=False) as arrays:
+        with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
             loaded = {name: arrays[name] for name in arrays.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
         raise ExchangeError(f"{path.name} cannot be read: {error}") from error
+    if not all(isinstance(array, np.ndarray) for array in loaded.values()):
+        raise ExchangeError(f"{path.name} holds something other than arrays")
     return {
         name: torch.from_numpy(array.copy()) if array.dtype.kind in NUMERIC_KINDS else Opaque(f"array of {array.dtype}")
         for name, array in loaded.items()
@@ -84,10 +104,8 @@ def save_outputs(folder: Path, task_id: str, outputs: dict[str, object] | Failur
 def load_outputs(folder: Path, task_id: str) -> dict[str, object] | Failure:
     """Read what the worker wrote for `task_id` (grader side); `ExchangeError` if it is missing or malformed."""
     path = folder / f"{task_id}.json"
-    if not path.is_file() or path.stat().st_size > 100_000:
-        raise ExchangeError(f"{path.name} is missing or too large")
     try:
-        description = json.loads(path.read_text(encoding="utf-8"))
+        description = json.loads(read_regular(path, 100_000).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ExchangeError(f"{path.name} is not JSON: {error}") from error
     if not isinstance(description, dict):

@@ -23,9 +23,15 @@ def import_scores(course: Path, assignment: str, lesson: str, **options: object)
 
     submitted = course / "submitted"
     results = grade_folder(
-        submitted, course / "nfcourse-grades", pattern=f"*/{assignment}/*.ipynb", lesson=lesson, **options
+        submitted,
+        course / "nfcourse-grades",
+        pattern=f"*/{assignment}/*.ipynb",
+        lesson=lesson,
+        hidden=[course],
+        **options,
     )
     checks = sheet(lesson).checks
+    skipped: list[str] = []
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         for result in results:
             relative = Path(result.submission).resolve().relative_to(submitted.resolve())
@@ -38,11 +44,17 @@ def import_scores(course: Path, assignment: str, lesson: str, **options: object)
             except MissingEntry:
                 gradebook.add_submission(assignment, student)
             earned = {task.task: task.earned for task in result.tasks}
-            for task_id, cell in checks.items():
-                grade = gradebook.find_grade(cell, notebook, assignment, student)
+            try:
+                grades = [gradebook.find_grade(cell, notebook, assignment, student) for cell in checks.values()]
+            except MissingEntry:  # a notebook that is not part of the assignment, e.g. a student's scratch file
+                skipped.append(result.submission)
+                continue
+            for grade, task_id in zip(grades, checks, strict=True):
                 grade.auto_score = earned.get(task_id, 0)
             gradebook.db.commit()
             feedback = course / "feedback" / student / assignment / f"{notebook}.html"
             feedback.parent.mkdir(parents=True, exist_ok=True)
             feedback.write_text(html_report(result), encoding="utf-8")
+    for path in skipped:
+        print(f"not in the gradebook (not a notebook of {assignment}): {path}")
     return results

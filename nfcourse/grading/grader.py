@@ -28,7 +28,7 @@ import torch
 
 from nfcourse.checks.registry import TASKS
 from nfcourse.checks.task import Part, Task
-from nfcourse.grading.exchange import ExchangeError, load_outputs, save_tensors
+from nfcourse.grading.exchange import load_outputs, save_tensors
 from nfcourse.grading.sandbox import Limits, Run, protections, run_worker, worker_limits
 from nfcourse.grading.scan import references_used, suspicious
 from nfcourse.grading.sheets import Sheet, sheet
@@ -128,14 +128,13 @@ def run_items(job: Path, items: list[dict], limits: Limits, language: str, hidde
             outcome |= {item["name"]: "notebook" for item in todo if item["name"] not in outcome}
             break
         job_limits = Limits(**{**asdict(limits), "notebook_seconds": remaining})
-        job_text = {"items": todo, "language": language, "rlimits": worker_limits(job_limits)}
-        (job / "job.json").write_text(json.dumps(job_text), encoding="utf-8")
-        run = run_worker(job, job_limits, hidden)
+        job_text = json.dumps({"items": todo, "language": language, "rlimits": worker_limits(job_limits)})
+        run = run_worker(job, job_text, job_limits, hidden)
         before = set(outcome)
         outcome |= {event["end"]: describe_error(event.get("error")) for event in run.events if "end" in event}
-        if run.killed_for in ("notebook", "output"):
+        if run.killed_for in ("notebook", "output", "disk"):
             outcome[run.running or todo[0]["name"]] = run.killed_for
-            outcome |= {item["name"]: run.killed_for for item in todo if item["name"] not in outcome}
+            outcome |= {item["name"]: f"unreached:{run.killed_for}" for item in todo if item["name"] not in outcome}
         elif run.running:
             outcome[run.running] = stopped_reason(run)
             stopped.add(run.running)
@@ -146,7 +145,7 @@ def run_items(job: Path, items: list[dict], limits: Limits, language: str, hidde
 
 def describe_error(error: object) -> str:
     """The event's error as "" (none) or "error:<json>"."""
-    return "" if not error else "error:" + json.dumps(error)[:600]
+    return "" if not error else "error:" + json.dumps(error)
 
 
 def stopped_reason(run: Run) -> str:
@@ -157,6 +156,19 @@ def stopped_reason(run: Run) -> str:
 
 def outcome_message(outcome: str) -> str:
     """A stopped or failed item in words (in the current language)."""
+    try:
+        return _outcome_message(outcome)
+    except (ValueError, KeyError, TypeError):
+        return _("It failed in a way the grader cannot describe.")
+
+
+def _outcome_message(outcome: str) -> str:
+    if outcome.startswith("unreached:"):
+        return _("Not run: grading stopped at an earlier cell, which broke a limit ({limit}).").format(
+            limit=outcome[10:]
+        )
+    if outcome == "disk":
+        return _("It wrote more data than the limit and was stopped.")
     if outcome == "item":
         return _("It ran longer than its time limit and was stopped.")
     if outcome == "notebook":
@@ -195,10 +207,10 @@ def judge_task(task: Task, inputs: dict, job: Path, cells: list[str], problems: 
             if cell_errors:
                 message += " " + _("Its cell failed: {error}").format(error=cell_errors[0])
             return zero(_("defines {answer}").format(answer=task.answer), message)
-        return zero(_("runs within the limits"), outcome_message(task_outcome))
+        return zero(_("runs within the limits"), cell_errors[0] if cell_errors else outcome_message(task_outcome))
     try:
-        outputs = load_outputs(job / "outputs", task.id)
-    except ExchangeError as error:
+        outputs = load_outputs(job / "work" / "outputs", task.id)
+    except Exception as error:  # ExchangeError, or anything else a crafted file provokes: never a crash
         return zero(
             _("returns plain numbers"),
             _("The grader could not read what your code returned: {error}").format(error=error),
@@ -256,7 +268,8 @@ def grade(
         for task_id, tensors in inputs.items():
             save_tensors(job / "inputs" / f"{task_id}.npz", tensors)
         os.chmod(job, 0o700)
-        folders = [Path(path).resolve().parent, job.parent / "nfcourse-grading-results", *(hidden or [])]
+        folder = Path(path).resolve().parent  # the submission's folder and its parent (other students)
+        folders = [folder, folder.parent, *(hidden or [])]
         outcome = run_items(job, items, limits, submission.language, folders)
         with _language_lock, using_language(submission.language):
             tasks = [
@@ -293,7 +306,8 @@ def judged(
     cells = official.solution_cells(task.id)
     parts = judge_task(task, inputs, job, cells, problems, outcome)
     sources = [source for cell in cells for source in submission.cells.get(cell, [])[:1]]
-    used = sorted({name for source in sources for name in references_used(source, task.references)})
+    every_solution = [source for found in submission.cells.values() for source in found]
+    used = sorted({name for source in every_solution for name in references_used(source, task.references)})
     flags = []
     if used:
         message = _(
@@ -315,7 +329,7 @@ def unreadable(path: Path, error: Unreadable, lesson: str | None, language: str,
     """The result for a file that is not a gradable notebook: 0 points and why."""
     with _language_lock, using_language(language):
         problem = _(error.message).format(**error.details)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    digest = str(error.details.get("digest", ""))
     official = sheet(lesson) if lesson else None
     tasks = [TaskResult(task.id, task.title, task.points, 0, []) for task in official.tasks] if official else []
     return Result(

@@ -60,7 +60,11 @@ def run(root: Path, lesson: str) -> dict:
     notebooks = sorted((root / "submission").rglob("*.ipynb"))
     notebooks = [path for path in notebooks if ".ipynb_checkpoints" not in path.parts]
     if len(notebooks) == 1:
-        results = gradescope_json(grade(notebooks[0], lesson=lesson, hidden=[root / "results", root / "source"]))
+        try:
+            results = gradescope_json(grade(notebooks[0], lesson=lesson, hidden=[root]))
+        except Exception as error:  # never leave Gradescope without a results.json
+            message = f"The grader failed on this notebook ({type(error).__name__}: {error}); tell your instructor."
+            results = {"score": 0, "output": message, "output_format": "text", "tests": []}
     else:
         found = ", ".join(path.name for path in notebooks) or "none"
         message = f"Submit exactly one notebook (.ipynb) of sheet {lesson}; found: {found}."

@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 from pathlib import Path
 
 from nfcourse.grading.grader import Result
 from nfcourse.i18n import _, using_language
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(message: str) -> str:
+    """A message with control characters (newlines, terminal escapes) shown as \\xNN, so it stays one line."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", message)
 
 
 def text(result: Result) -> str:
@@ -20,13 +28,13 @@ def text(result: Result) -> str:
     with using_language(result.language):
         lines = [_("Grading {path}").format(path=result.submission)]
         if result.problem:
-            lines.append("  ✗ " + result.problem)
+            lines.append("  ✗ " + one_line(result.problem))
         for task in result.tasks:
             lines.append(f"{task.task} {task.title}: {task.earned}/{task.points}")
             for part in task.parts:
                 mark = "✓" if part.earned == part.points else "✗"
-                lines.append(f"  {mark} {part.name} ({part.earned}/{part.points}): {part.message}")
-        lines += [_("Note: {note}").format(note=note) for note in result.notes]
+                lines.append(f"  {mark} {part.name} ({part.earned}/{part.points}): {one_line(part.message)}")
+        lines += [_("Note: {note}").format(note=one_line(note)) for note in result.notes]
         lines += [_("For the instructor: {flag}").format(flag=flag) for flag in result.flags]
         missing = [protection["name"] for protection in result.protections if not protection["active"]]
         if missing:
@@ -63,7 +71,7 @@ def gradescope(result: Result) -> dict:
     with using_language(result.language):
         tests = []
         for task in result.tasks:
-            lines = [f"{'✓' if p.earned == p.points else '✗'} {p.name}: {p.message}" for p in task.parts]
+            lines = [f"{'✓' if p.earned == p.points else '✗'} {p.name}: {one_line(p.message)}" for p in task.parts]
             tests.append(
                 {
                     "name": f"{task.task} {task.title}",
@@ -74,8 +82,8 @@ def gradescope(result: Result) -> dict:
                     "visibility": "visible",
                 }
             )
-        general = [result.problem] if result.problem else []
-        general += [_("Note: {note}").format(note=note) for note in result.notes]
+        general = [one_line(result.problem)] if result.problem else []
+        general += [_("Note: {note}").format(note=one_line(note)) for note in result.notes]
     return {
         "score": result.earned,
         "output": "\n".join(general),

@@ -3,17 +3,17 @@
 The worker (`python -I -m nfcourse.grading.worker JOB`) runs in the job's own empty folder with a clean
 environment, and with every protection this host offers:
 
-    own file system view   bubblewrap: the whole file system read-only, /tmp and the submissions and
-                           results folders hidden, only the job folder writable
+    own file system view   bubblewrap: the whole file system read-only, /tmp, the submissions, the
+                           results and the course's solutions hidden, only the job's work folder writable
     no network, own PIDs   bubblewrap, or else `unshare --user --net --pid`: no network interface but
                            loopback, and no way to see or signal the grader's processes
     process count          a cgroup's pids.max, or else RLIMIT_NPROC (ineffective for root)
     CPU, memory, files     rlimits the worker sets on itself before it reads any learner code
 
 Whatever the host offers, the grader watches from outside: a wall-clock limit per cell, per task and
-per notebook, and a cap on printed output enforced while it is being printed. Any breach kills the
-whole process group (and with it the PID namespace). `protections()` says which of these are active,
-so that reports state what was and was not enforced.
+per notebook, a cap on printed output enforced while it is being printed, and one on the bytes it
+writes. Any breach kills the whole process group (and with it the PID namespace). `protections()` says
+which of these are active, so that reports state what was and was not enforced.
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from pathlib import Path
 
 from nfcourse.i18n import N_
 
-STARTUP_SECONDS = 60.0  # importing torch before the first cell, counted apart from the cells' own limits
+STARTUP_SECONDS = 60.0
+_probe_lock = threading.Lock()  # importing torch before the first cell, counted apart from the cells' own limits
 _cgroup_names = count()
 
 
@@ -48,6 +49,7 @@ class Limits:
     file_bytes: int = 64 * 2**20
     processes: int = 32  # threads count as processes
     output_bytes: int = 2**20
+    disk_bytes: int = 256 * 2**20  # everything the learner's code writes in its folder together
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class Run:
 
     returncode: int | None = None
     events: list[dict] = field(default_factory=list)  # {"start": item} and {"end": item, ...} in order
-    killed_for: str = ""  # "" (ended by itself), "item" (the running item's limit), "notebook", or "output"
+    killed_for: str = ""  # "" (ended by itself), "item" (the running item's limit), "notebook", "output", "disk"
     running: str = ""  # the item that had started but not ended when the process stopped
     output: bytes = b""  # the first bytes the learner's code printed
 
@@ -79,10 +81,19 @@ def _works(argv: list[str]) -> bool:
         return False
 
 
-@cache
 def isolation() -> str:
     """The strongest isolation this host allows: "bubblewrap", "unshare" or "none"."""
-    if shutil.which("bwrap") and _works([*bwrap_prefix(Path("/"), []), "true"]):
+    with _probe_lock:
+        return _isolation()
+
+
+@cache
+def _isolation() -> str:
+    probe = Path("/tmp") / f"nfcourse-probe-{os.getpid()}"
+    (probe / "work").mkdir(parents=True, exist_ok=True)
+    works = shutil.which("bwrap") and _works([*bwrap_prefix(probe, []), "true"])
+    shutil.rmtree(probe, ignore_errors=True)
+    if works:
         return "bubblewrap"
     if shutil.which("unshare") and _works([*UNSHARE, "true"]):
         return "unshare"
@@ -93,12 +104,19 @@ UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "
 
 
 def bwrap_prefix(job: Path, hidden: list[Path]) -> list[str]:
-    """bubblewrap: read-only root, fresh /tmp, `hidden` folders replaced by empty ones, `job` writable."""
+    """bubblewrap: read-only root, fresh /tmp, `hidden` folders replaced by empty ones, only `job/work` writable."""
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
     argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for folder in hidden:
         argv += ["--tmpfs", str(folder)]
-    return [*argv, "--bind", str(job), str(job), "--chdir", str(job), "--"]
+    work = job / "work"
+    return [*argv, "--ro-bind", str(job), str(job), "--bind", str(work), str(work), "--chdir", str(work), "--"]
+
+
+def course_sources() -> list[Path]:
+    """Where a checkout of the course keeps the solutions (solved sheets, lesson sources, tests, history)."""
+    root = Path(__file__).resolve().parents[2]
+    return [root / name for name in ("solutions", "lessons", "tests", ".git")]
 
 
 def hideable(folders: list[Path]) -> list[Path]:
@@ -111,9 +129,14 @@ def hideable(folders: list[Path]) -> list[Path]:
     return sorted(result)
 
 
-@cache
 def pids_cgroup_parent() -> Path | None:
     """A cgroup (v1 pids hierarchy) under which the grader may create one group per run, if it can."""
+    with _probe_lock:
+        return _pids_cgroup_parent()
+
+
+@cache
+def _pids_cgroup_parent() -> Path | None:
     try:
         for line in Path("/proc/self/cgroup").read_text().splitlines():
             _number, controllers, path = line.split(":", 2)
@@ -201,16 +224,48 @@ def worker_environment(job: Path) -> dict[str, str]:
     }
 
 
-class Watch:
-    """Reads the worker's output and events in threads, and tells when a limit is exceeded."""
+def plain_error(error: object) -> dict | None:
+    """An event's error, reduced to what the grader shows; None if it is not one (events can be forged)."""
+    if not isinstance(error, dict):
+        return None
+    line = error.get("line")
+    return {
+        "type": str(error.get("type", "Error"))[:100],
+        "message": str(error.get("message", ""))[:300],
+        "line": line if isinstance(line, int) else None,
+    }
 
-    def __init__(self, process: subprocess.Popen, events_fd: int, limits: Limits) -> None:
+
+def folder_size(folder: Path, most: int) -> int:
+    """Bytes under `folder`, stopping early once past `most` (entries count 4 KiB each, links are not followed)."""
+    total = 0
+    for base, folders, files in os.walk(folder):
+        for name in folders + files:
+            try:
+                total += 4096 + os.lstat(os.path.join(base, name)).st_size
+            except OSError:
+                continue
+            if total > most:
+                return total
+    return total
+
+
+class Watch:
+    """Reads the worker's output and events in threads, and tells when a limit is exceeded.
+
+    Events come through a pipe the learner's code can also write to, so only the start and end of the
+    items this run was given count, each once, and a flood of events is treated like a flood of output.
+    """
+
+    def __init__(self, process: subprocess.Popen, events_fd: int, limits: Limits, items: list[str], work: Path) -> None:
         self.process, self.limits = process, limits
         self.run = Run()
         self.printed = 0
         self.lock = threading.Lock()
-        self.started = self.item_started = time.monotonic()
+        self.started = self.item_started = self.size_checked = time.monotonic()
         self.item_limit = STARTUP_SECONDS
+        self.expected, self.seen = set(items), set()
+        self.work = work
         self.readers = [
             threading.Thread(target=self.read_output, daemon=True),
             threading.Thread(target=self.read_events, args=(events_fd,), daemon=True),
@@ -228,21 +283,28 @@ class Watch:
     def read_events(self, fd: int) -> None:
         with open(fd, "rb", closefd=True) as events:
             for line in iter(lambda: events.readline(4096), b""):
+                with self.lock:
+                    self.printed += len(line)  # forged events count against the output cap
                 try:
                     event = json.loads(line)
                 except ValueError:
                     continue
-                if not isinstance(event, dict):
-                    continue
-                with self.lock:
-                    if isinstance(item := event.get("start"), str):
-                        self.run.running, self.item_started = item, time.monotonic()
-                        kind = item.split(":", 1)[0]
-                        self.item_limit = self.limits.cell_seconds if kind == "cell" else self.limits.task_seconds
-                        self.run.events.append({"start": item})
-                    elif isinstance(item := event.get("end"), str):
-                        self.run.running = ""
-                        self.run.events.append({"end": item, "error": event.get("error")})
+                if isinstance(event, dict):
+                    self.record(event)
+
+    def record(self, event: dict) -> None:
+        with self.lock:
+            item = event.get("start")
+            if item in self.expected and ("start", item) not in self.seen:
+                self.seen.add(("start", item))
+                self.run.running, self.item_started = item, time.monotonic()
+                self.item_limit = self.limits.cell_seconds if item.startswith("cell:") else self.limits.task_seconds
+                self.run.events.append({"start": item})
+            item = event.get("end")
+            if item in self.expected and item == self.run.running and ("end", item) not in self.seen:
+                self.seen.add(("end", item))
+                self.run.running = ""
+                self.run.events.append({"end": item, "error": plain_error(event.get("error"))})
 
     def breach(self) -> str:
         """The limit exceeded right now, or ""."""
@@ -254,6 +316,10 @@ class Watch:
                 return "notebook"
             if now - self.item_started > self.item_limit:
                 return "item"
+        if now - self.size_checked > 0.5:
+            self.size_checked = now
+            if folder_size(self.work, self.limits.disk_bytes) > self.limits.disk_bytes:
+                return "disk"
         return ""
 
 
@@ -265,13 +331,26 @@ def kill(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def run_worker(job: Path, limits: Limits, hidden: list[Path]) -> Run:
-    """Start the worker on `job` with every protection available, watch it, and return what it did."""
+def send(process: subprocess.Popen, text: str) -> None:
+    """Write the job to the worker's stdin and close it (in a thread, so a worker that never reads cannot block)."""
+    try:
+        process.stdin.write(text.encode("utf-8"))
+        process.stdin.close()
+    except OSError:
+        pass
+
+
+def run_worker(job: Path, job_text: str, limits: Limits, hidden: list[Path]) -> Run:
+    """Start the worker on `job` with every protection available, send it `job_text`, watch it, return what it did.
+
+    `job` holds the task inputs (read-only for the worker); the worker works in `job/work`.
+    """
+    (job / "work").mkdir(exist_ok=True)
     read_end, write_end = os.pipe()
     argv = [sys.executable, "-I", "-X", "utf8", "-m", "nfcourse.grading.worker", str(job), str(write_end)]
     how = isolation()
     if how == "bubblewrap":
-        argv = bwrap_prefix(job, hideable(hidden)) + argv
+        argv = bwrap_prefix(job, hideable(hidden + course_sources())) + argv
     elif how == "unshare":
         argv = UNSHARE + argv
     cgroup = None
@@ -283,9 +362,9 @@ def run_worker(job: Path, limits: Limits, hidden: list[Path]) -> Run:
     try:
         process = subprocess.Popen(
             argv,
-            cwd=job,
-            env=worker_environment(job),
-            stdin=subprocess.DEVNULL,
+            cwd=job / "work",
+            env=worker_environment(job / "work"),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             pass_fds=(write_end,),
@@ -293,7 +372,9 @@ def run_worker(job: Path, limits: Limits, hidden: list[Path]) -> Run:
         )
     finally:
         os.close(write_end)
-    watch = Watch(process, read_end, limits)
+    threading.Thread(target=send, args=(process, job_text), daemon=True).start()
+    items = [item["name"] for item in json.loads(job_text)["items"]]
+    watch = Watch(process, read_end, limits, items, job / "work")
     try:
         while process.poll() is None:
             if reason := watch.breach():

@@ -2,7 +2,8 @@
 
 Two kinds of findings:
   - a task's reference implementation from the library (`Task.references`, e.g. `PReLU` for the PReLU
-    task) used in its solution cell: the task asks for the learner's own; the grader withholds its points;
+    task) imported in any solution cell (a star import counts): the task asks for the learner's own; the
+    grader withholds its points;
   - code that reaches beyond a sheet's business (processes, signals, sockets, native code, running
     strings as code): flagged for the instructor only, since the sandbox already contains it.
 """
@@ -12,7 +13,18 @@ from __future__ import annotations
 import ast
 
 SUSPICIOUS_MODULES = {"ctypes", "subprocess", "socket", "importlib", "multiprocessing", "signal", "resource", "pickle"}
-SUSPICIOUS_CALLS = {"exec", "eval", "compile", "__import__", "import_module", "system", "popen", "fork", "kill"}
+SUSPICIOUS_CALLS = {
+    "exec",
+    "eval",
+    "compile",
+    "__import__",
+    "import_module",
+    "system",
+    "popen",
+    "fork",
+    "kill",
+    "getattr",
+}
 
 
 def imported_names(tree: ast.AST) -> dict[str, str]:
@@ -37,7 +49,8 @@ def references_used(source: str, references: tuple[str, ...]) -> list[str]:
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nfcourse"):
-            found |= {alias.name for alias in node.names if alias.name in references}
+            names = {alias.name for alias in node.names}
+            found |= set(references) if "*" in names else names & set(references)
         elif isinstance(node, ast.Attribute) and node.attr in references and uses_library:
             found.add(node.attr)
     return sorted(found)

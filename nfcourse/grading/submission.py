@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 
+from nfcourse.grading.exchange import ExchangeError, read_regular
 from nfcourse.grading.sheets import lessons, sheet
 from nfcourse.i18n import N_
 
@@ -41,12 +42,11 @@ class Submission:
 
 
 def read_bytes(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_NOTEBOOK_BYTES:
-        raise Unreadable(
-            N_("The file is {size} MB; a sheet is far smaller than {limit} MB."), size=size >> 20, limit=20
-        )
-    return path.read_bytes()
+    """The file's bytes, read once; only a regular file (no link, device or pipe) of at most 20 MB."""
+    try:
+        return read_regular(path, MAX_NOTEBOOK_BYTES)
+    except ExchangeError as error:
+        raise Unreadable(N_("The file cannot be graded: {error}"), error=str(error)) from error
 
 
 def parse(data: bytes) -> nbformat.NotebookNode:
@@ -99,11 +99,15 @@ def read_submission(path: Path, lesson: str | None = None, language: str | None 
     """Read and parse `path`; `Unreadable` says why if it cannot be graded at all."""
     data = read_bytes(path)
     digest = hashlib.sha256(data).hexdigest()
-    notebook = parse(data)
     official = lessons()
     if lesson is not None and lesson not in official:
         raise ValueError(f"unknown lesson {lesson!r}; the graded ones are {', '.join(official)}")
-    lesson = lesson or guess_lesson(notebook, official)
+    try:
+        notebook = parse(data)
+        lesson = lesson or guess_lesson(notebook, official)
+    except Unreadable as error:
+        error.details["digest"] = digest
+        raise
     named = notebook.get("metadata", {}).get("nfcourse", {})
     named_language = named.get("language") if isinstance(named, dict) else None
     language = language or (named_language if named_language in LANGUAGES else "en")

@@ -1,10 +1,11 @@
-"""The sandboxed side of grading: `python -I -m nfcourse.grading.worker JOB EVENTS_FD`.
+"""The sandboxed side of grading: `python -I -m nfcourse.grading.worker JOB EVENTS_FD`, the job on stdin.
 
-It limits itself (rlimits from `job.json`), then runs the job's items in order:
+It reads the job (JSON on stdin, so the grader never writes where the learner's code can), limits itself
+(rlimits from the job), then runs the job's items in order, in the writable folder `JOB/work`:
 
     "cell:<id>"   exec the cell's code (official setup code, or the learner's solution cell)
     "task:<id>"   draw nothing: load the task's inputs from `inputs/<task>.npz`, call the learner's answer
-                  through the task's `call`, write what came back to `outputs/` as plain data
+                  through the task's `call`, write what came back to `work/outputs/` as plain data
 
 Before and after each item it writes `{"start": item}` / `{"end": item}` to the events pipe, so the grader
 can apply each item's own time limit. Nothing here judges anything: the learner's code shares this
@@ -13,6 +14,7 @@ process and could change any of it, so the grader trusts only the plain data in 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -40,8 +42,12 @@ def describe(error: BaseException, cell: str) -> dict[str, object]:
 
 def main(job_folder: str, events_fd: str) -> None:
     job_dir = Path(job_folder)
-    job = json.loads((job_dir / "job.json").read_text(encoding="utf-8"))
+    job = json.loads(sys.stdin.read())
     limit_myself(job["rlimits"])
+    # A group of its own, so that `os.kill(0, ...)` in a cell hits only the worker, at once, not its launcher
+    # (PermissionError: it already leads one, under bubblewrap or when started directly by the grader).
+    with contextlib.suppress(PermissionError):
+        os.setsid()
     events = os.fdopen(int(events_fd), "w", buffering=1)
 
     def emit(**event: object) -> None:
@@ -55,7 +61,7 @@ def main(job_folder: str, events_fd: str) -> None:
 
     set_language(job["language"])
     torch.set_num_threads(1)
-    outputs = job_dir / "outputs"
+    outputs = job_dir / "work" / "outputs"
     outputs.mkdir(exist_ok=True)
     namespace: dict[str, object] = {"__name__": "__main__"}
     for item in job["items"]:
