@@ -9,6 +9,7 @@ where `nbgrader release_feedback` expects it.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from nfcourse.grading.batch import grade_folder
@@ -32,7 +33,8 @@ def import_scores(course: Path, assignment: str, lesson: str, **options: object)
     )
     checks = sheet(lesson).checks
     skipped: list[str] = []
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Object of type")  # nbgrader's own add_submission warns
         for result in results:
             relative = Path(result.submission).resolve().relative_to(submitted.resolve())
             if len(relative.parts) != 3 or relative.parts[1] != assignment:
