@@ -29,7 +29,7 @@ import torch
 from nfcourse.checks.registry import TASKS
 from nfcourse.checks.task import Part, Task
 from nfcourse.grading.exchange import load_outputs, save_tensors
-from nfcourse.grading.sandbox import Limits, Run, protections, run_worker, worker_limits
+from nfcourse.grading.sandbox import Limits, Run, job_root, protections, run_worker, worker_limits
 from nfcourse.grading.scan import references_used, suspicious
 from nfcourse.grading.sheets import Sheet, sheet
 from nfcourse.grading.submission import Submission, Unreadable, read_submission
@@ -151,6 +151,9 @@ def describe_error(error: object) -> str:
 def stopped_reason(run: Run) -> str:
     if run.killed_for:
         return run.killed_for
+    if not run.events:  # the sandbox itself failed: say what it printed, for the instructor
+        last = run.output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+        return f"nostart:{run.returncode}:{last[0][:200]}"
     return f"crashed:{run.returncode}"
 
 
@@ -167,6 +170,10 @@ def _outcome_message(outcome: str) -> str:
         return _("Not run: grading stopped at an earlier cell, which broke a limit ({limit}).").format(
             limit=outcome[10:]
         )
+    if outcome.startswith("nostart:"):
+        status, output = outcome[8:].split(":", 1)
+        message = _("The grader could not start Python in its sandbox (exit status {status}): {output}")
+        return message.format(status=status, output=output)
     if outcome == "disk":
         return _("It wrote more data than the limit and was stopped.")
     if outcome == "item":
@@ -259,7 +266,7 @@ def grade(
     official = sheet(submission.lesson)
     items, problems = plan(official, submission)
     secret = secret or secret_seed()
-    job = Path(tempfile.mkdtemp(prefix="nfcourse-grading-"))
+    job = Path(tempfile.mkdtemp(dir=job_root()))
     try:
         (job / "inputs").mkdir()
         inputs = {

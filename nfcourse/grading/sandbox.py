@@ -24,6 +24,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -104,13 +105,25 @@ UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "
 
 
 def bwrap_prefix(job: Path, hidden: list[Path]) -> list[str]:
-    """bubblewrap: read-only root, fresh /tmp, `hidden` folders replaced by empty ones, only `job/work` writable."""
+    """bubblewrap: read-only root, `hidden` folders replaced by empty ones, only `job/work` writable."""
     argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
-    argv += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    argv += ["--dev", "/dev", "--proc", "/proc"]
     for folder in hidden:
         argv += ["--tmpfs", str(folder)]
     work = job / "work"
     return [*argv, "--ro-bind", str(job), str(job), "--bind", str(work), str(work), "--chdir", str(work), "--"]
+
+
+def job_root() -> Path:
+    """The folder of this grader process's jobs (one subfolder each), hidden as a whole from every job."""
+    root = Path(tempfile.gettempdir()) / f"nfcourse-grading-{os.getpid()}"
+    root.mkdir(mode=0o700, exist_ok=True)
+    return root
+
+
+def always_hidden() -> list[Path]:
+    """Hidden from every job: the temporary folder (unless Python lives there), all jobs, the course's solutions."""
+    return [Path(tempfile.gettempdir()), job_root(), *course_sources()]
 
 
 def course_sources() -> list[Path]:
@@ -126,7 +139,7 @@ def hideable(folders: list[Path]) -> list[Path]:
     for folder in {folder.resolve() for folder in folders}:
         if folder.is_dir() and folder != Path("/") and not any(path.is_relative_to(folder) for path in needed):
             result.append(folder)
-    return sorted(result)
+    return sorted(result)  # parents before their subfolders, so a later tmpfs is not covered by an earlier one
 
 
 def pids_cgroup_parent() -> Path | None:
@@ -350,7 +363,7 @@ def run_worker(job: Path, job_text: str, limits: Limits, hidden: list[Path]) -> 
     argv = [sys.executable, "-I", "-X", "utf8", "-m", "nfcourse.grading.worker", str(job), str(write_end)]
     how = isolation()
     if how == "bubblewrap":
-        argv = bwrap_prefix(job, hideable(hidden + course_sources())) + argv
+        argv = bwrap_prefix(job, hideable(hidden + always_hidden())) + argv
     elif how == "unshare":
         argv = UNSHARE + argv
     cgroup = None
