@@ -69,11 +69,16 @@ def install() -> None:
 
 
 def lab(args: list[str]) -> int:
-    """Open JupyterLab at the course map; it runs until you stop it (Ctrl-C)."""
+    """Open JupyterLab at the course map; it runs until you stop it (Ctrl-C).
+
+    JupyterLab replaces this process, so stopping this process (a signal, a closed terminal) stops JupyterLab.
+    """
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", *args, str(ROOT / COURSE_MAP)]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
         command.insert(3, "--allow-root")
-    return subprocess.call(command, cwd=ROOT)
+    os.chdir(ROOT)
+    os.execv(sys.executable, command)
+    return 1  # not reached: execv does not return
 
 
 def test(args: list[str]) -> int:

@@ -34,6 +34,7 @@ def seconds(action: object) -> float:
 
 def sandbox_start(folder: Path) -> float:
     """Starting the sandboxed interpreter and importing torch and the checks in it, nothing else."""
+    (folder / "work").mkdir(exist_ok=True)
     argv = [sys.executable, "-I", "-c", "import torch, nfcourse.checks"]
     if isolation() == "bubblewrap":
         argv = bwrap_prefix(folder, []) + argv

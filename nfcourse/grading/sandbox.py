@@ -319,6 +319,11 @@ class Watch:
                 self.run.running = ""
                 self.run.events.append({"end": item, "error": plain_error(event.get("error"))})
 
+    def done(self) -> bool:
+        """Every item has ended: all its results are written, so the process need not be waited for."""
+        with self.lock:
+            return {("end", item) for item in self.expected} <= self.seen
+
     def breach(self) -> str:
         """The limit exceeded right now, or ""."""
         now = time.monotonic()
@@ -389,7 +394,7 @@ def run_worker(job: Path, job_text: str, limits: Limits, hidden: list[Path]) -> 
     items = [item["name"] for item in json.loads(job_text)["items"]]
     watch = Watch(process, read_end, limits, items, job / "work")
     try:
-        while process.poll() is None:
+        while process.poll() is None and not watch.done():
             if reason := watch.breach():
                 watch.run.killed_for = reason
                 kill(process)
