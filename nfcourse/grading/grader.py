@@ -21,12 +21,11 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 
-from nfcourse.checks.registry import TASKS
 from nfcourse.checks.task import Part, Task
 from nfcourse.grading.exchange import load_outputs, save_tensors
 from nfcourse.grading.sandbox import Limits, Run, job_root, protections, run_worker, worker_limits
@@ -230,15 +229,8 @@ def judge_task(task: Task, inputs: dict, job: Path, cells: list[str], problems: 
         except Exception as error:  # a malformed answer the checks did not foresee: no points, never a crash
             return zero(_("returns the right kind of value"), f"{type(error).__name__}: {error}")
     if cell_errors and any(part.earned < part.points for part in parts):
-        parts = [
-            *parts[:-1],
-            Part(
-                **{
-                    **asdict(parts[-1]),
-                    "message": parts[-1].message + " " + _("Its cell failed: {error}").format(error=cell_errors[0]),
-                }
-            ),
-        ]
+        failed = _("Its cell failed: {error}").format(error=cell_errors[0])
+        parts = [*parts[:-1], replace(parts[-1], message=f"{parts[-1].message} {failed}")]
     return parts
 
 
@@ -352,4 +344,4 @@ def unreadable(path: Path, error: Unreadable, lesson: str | None, language: str,
     )
 
 
-__all__ = ["TASKS", "Limits", "Result", "TaskResult", "grade"]
+__all__ = ["Limits", "Result", "TaskResult", "grade"]
