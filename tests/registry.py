@@ -11,15 +11,19 @@ from collections.abc import Callable
 import torch
 
 from nfcourse.bijectors import (
+    AffineAutoregressive,
     AffineLU,
     Bijector,
     Compose,
     ElementwiseAffine,
     Invert,
     PReLU,
+    iaf,
+    maf,
     random_permutation,
     reverse,
 )
+from nfcourse.conditioners import MADE, NaiveConditioner
 
 Factory = Callable[[int], Bijector]
 
@@ -44,4 +48,10 @@ BIJECTORS: dict[str, Factory] = {
         Compose(AffineLU(dim), PReLU(dim), reverse(dim), AffineLU(dim), PReLU(dim), ElementwiseAffine(dim))
     ),
     "Invert[Compose]": lambda dim: Invert(randomised(Compose(PReLU(dim), AffineLU(dim)))),
+    "AffineAutoregressive[MADE, random order]": lambda dim: randomised(
+        AffineAutoregressive(MADE(dim, (7, 5), order="random", seed=dim), dim)
+    ),
+    "AffineAutoregressive[naive]": lambda dim: randomised(AffineAutoregressive(NaiveConditioner(dim, 6), dim)),
+    "MAF": lambda dim: randomised(maf(dim, layers=3, hidden_sizes=(8,), permutation="random"), scale=0.2),
+    "IAF": lambda dim: randomised(iaf(dim, layers=2, hidden_sizes=(8, 8)), scale=0.2),
 }

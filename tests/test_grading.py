@@ -14,6 +14,7 @@ from nfcourse.checks import TASKS
 from nfcourse.grading.batch import grade_folder
 from nfcourse.grading.grader import Result, grade
 from nfcourse.grading.report import gradescope, html_report, text, write_csv
+from nfcourse.grading.sheets import lessons, sheet
 
 LANGUAGES = ("en", "de", "ja")
 
@@ -22,23 +23,26 @@ def by_task(result: Result) -> dict:
     return {task.task: task for task in result.tasks}
 
 
+@pytest.mark.parametrize("lesson", lessons())
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_solved_sheet_scores_full_and_blank_zero(tmp_path, language: str) -> None:
-    solved = grade(write_notebook(sheet_notebook("00", language), tmp_path / "solved.ipynb"))
-    blank = grade(write_notebook(sheet_notebook("00", language, "exercises"), tmp_path / "blank.ipynb"))
-    assert (solved.earned, solved.points, solved.problem, solved.flags) == (12, 12, "", [])
-    assert (blank.earned, blank.points) == (0, 12)
+def test_solved_sheet_scores_full_and_blank_zero(tmp_path, lesson: str, language: str) -> None:
+    number, total = lesson[:2], sheet(lesson).points
+    solved = grade(write_notebook(sheet_notebook(number, language), tmp_path / "solved.ipynb"))
+    blank = grade(write_notebook(sheet_notebook(number, language, "exercises"), tmp_path / "blank.ipynb"))
+    assert (solved.earned, solved.points, solved.problem, solved.flags) == (total, total, "", [])
+    assert (blank.earned, blank.points) == (0, total)
     assert solved.language == blank.language == language
     if language != "en":  # the report speaks the sheet's language
         assert "not implemented yet" not in text(blank)
 
 
 def mistake_rounds() -> list[list[tuple]]:
-    """The seeded mistakes in rounds with at most one mistake per task, so each round is one notebook."""
+    """The seeded mistakes in rounds of one lesson with at most one mistake per task: one notebook per round."""
     rounds: list[list[tuple]] = []
     for mistake in MISTAKES:
         for round_ in rounds:
-            if all(other[0] != mistake[0] for other in round_):
+            same_lesson = round_[0][0][:2] == mistake[0][:2]
+            if same_lesson and all(other[0] != mistake[0] for other in round_):
                 round_.append(mistake)
                 break
         else:
@@ -49,7 +53,8 @@ def mistake_rounds() -> list[list[tuple]]:
 @pytest.mark.parametrize("mistakes", mistake_rounds(), ids=lambda round_: "+".join(m[0] for m in round_))
 def test_seeded_mistakes_lose_exactly_their_points_through_the_sandbox(tmp_path, mistakes) -> None:
     replace = {task: old_new for task, old_new, _keeps, _names in mistakes}
-    result = grade(write_notebook(sheet_notebook("00", replace=replace), tmp_path / "wrong.ipynb"))
+    notebook = sheet_notebook(mistakes[0][0][:2], replace=replace)
+    result = grade(write_notebook(notebook, tmp_path / "wrong.ipynb"))
     tasks = by_task(result)
     for task_id, _replace, keeps, names in mistakes:
         assert tasks[task_id].earned == keeps, tasks[task_id]
@@ -109,7 +114,6 @@ def test_library_reference_implementation_is_flagged(tmp_path) -> None:
     assert any("PReLU" in flag for flag in result.flags)
 
 
-def test_every_task_of_a_sheet_has_a_grader_entry() -> None:
-    from nfcourse.grading.sheets import sheet
-
-    assert {task.id for task in sheet("00_recap").tasks} == {t for t in TASKS if t.startswith("00.")}
+@pytest.mark.parametrize("lesson", lessons())
+def test_every_task_of_a_sheet_has_a_grader_entry(lesson: str) -> None:
+    assert {task.id for task in sheet(lesson).tasks} == {t for t in TASKS if t.startswith(lesson[:2] + ".")}

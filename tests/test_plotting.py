@@ -278,3 +278,13 @@ def test_every_picture_is_computed_on_the_device_of_the_flow(device):
     plot_samples(flow, data)
     plot_deformation(flow, n_points=20, n_lines=2)
     compare({"flow": flow}, data, resolution=8)
+
+
+def test_scaling_plot_draws_one_line_per_method_and_the_guides() -> None:
+    from nfcourse.plotting import plot_scaling
+
+    fig = plot_scaling([2, 4, 8], {"a": [1.0, 2.0, 4.0], "b": [1.0, 4.0, 16.0]}, ylabel="s")
+    ax = fig.axes[0]
+    assert len(ax.lines) == 4 and ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="2 costs for 3 sizes"):
+        plot_scaling([2, 4, 8], {"a": [1.0, 2.0]}, ylabel="s")

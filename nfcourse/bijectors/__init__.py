@@ -1,5 +1,6 @@
 """Bijectors: invertible maps with their log-determinants, all under one contract (see `base`)."""
 
+from nfcourse.bijectors.autoregressive import AffineAutoregressive, iaf, maf
 from nfcourse.bijectors.base import Bijector, Compose, Invert
 from nfcourse.bijectors.clamp import soft_clamp
 from nfcourse.bijectors.elementwise import ElementwiseAffine, PReLU
@@ -7,6 +8,7 @@ from nfcourse.bijectors.linear import AffineLU
 from nfcourse.bijectors.permutation import Permutation, random_permutation, reverse
 
 __all__ = [
+    "AffineAutoregressive",
     "AffineLU",
     "Bijector",
     "Compose",
@@ -14,6 +16,8 @@ __all__ = [
     "Invert",
     "PReLU",
     "Permutation",
+    "iaf",
+    "maf",
     "random_permutation",
     "reverse",
     "soft_clamp",

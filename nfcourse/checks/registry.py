@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nfcourse.checks import lesson00
+from nfcourse.checks import lesson00, lesson01, lesson02, lesson03
 from nfcourse.checks.task import Task
 
-TASKS: dict[str, Task] = {task.id: task for task in lesson00.TASKS}
+TASKS: dict[str, Task] = {task.id: task for lesson in (lesson00, lesson01, lesson02, lesson03) for task in lesson.TASKS}

@@ -9,6 +9,7 @@ Importing this package applies the course style (`use_style`), Japanese font fal
     plot_samples(flow, data)                 samples beside the data, same limits
     plot_training_curves(history)            training and test NLL per dimension against the step
     plot_deformation(flow)                   noise and a grid, layer by layer
+    plot_scaling(sizes, {"MADE": t1, "D nets": t2}, ylabel=...)   cost against D, log-log
     compare({"MAF": maf, "RealNVP": rnvp}, data, nll={...})   models side by side
 """
 
@@ -17,6 +18,7 @@ from nfcourse.plotting.curves import plot_training_curves
 from nfcourse.plotting.deformation import plot_deformation
 from nfcourse.plotting.density import plot_density, plot_samples
 from nfcourse.plotting.evaluate import DensityGrid, density_grid
+from nfcourse.plotting.scaling import plot_scaling
 from nfcourse.plotting.style import use_style
 
 use_style()
@@ -28,6 +30,7 @@ __all__ = [
     "plot_deformation",
     "plot_density",
     "plot_samples",
+    "plot_scaling",
     "plot_training_curves",
     "use_style",
 ]
