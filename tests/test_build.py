@@ -102,3 +102,9 @@ def test_course_map_lists_every_lesson_in_every_language() -> None:
             assert f"notebooks/{lang}/{folder.name}.ipynb" in section
     readme = GENERATED[ROOT / "README.md"]
     assert all(f"notebooks/{lang}/" in readme for lang in LANGUAGES)
+
+
+def test_building_one_lesson_makes_only_its_files() -> None:
+    files = build.outputs(["00_recap"])
+    assert files and all("00_recap" in path.name for path in files)  # no course map, no other lesson
+    assert files == {path: text for path, text in build.outputs().items() if path in files}

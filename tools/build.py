@@ -1,5 +1,8 @@
 """Build every notebook of the course from lessons/: `python -m tools.build` (add `--check` to only compare).
 
+`python -m tools.build 02_made_maf` builds one lesson's notebooks only (no course map, nothing deleted):
+handy while another lesson's source is half written.
+
 For each lesson and language (en, de, ja) it writes
 
     notebooks/<lang>/NN_slug.ipynb    the lecture                      (from lecture.py)
@@ -152,10 +155,12 @@ def build_notebook(source: Source, kind: str, lang: str) -> nbformat.NotebookNod
     return notebook
 
 
-def outputs() -> dict[Path, str]:
-    """Every generated file and its text."""
+def outputs(names: list[str] | None = None) -> dict[Path, str]:
+    """Every generated file and its text; with `names`, only those lessons' files and no course map."""
     files: dict[Path, str] = {}
     for folder in lesson_folders():
+        if names and folder.name not in names:
+            continue
         by_name = {source.name: source for source in sources(folder)}
         for kind, source_name in OUTPUTS.items():
             if source_name not in by_name:
@@ -166,7 +171,8 @@ def outputs() -> dict[Path, str]:
                 files[ROOT / kind / lang / f"{folder.name}.ipynb"] = nbformat.writes(notebook) + "\n"
         if "sheet" in by_name:
             files[SHEETS / f"{folder.name}.json"] = grading_sheet(by_name["sheet"])
-    files.update(course_map_files())
+    if not names:
+        files.update(course_map_files())
     return files
 
 
@@ -185,9 +191,10 @@ def generated_now() -> list[Path]:
 
 def main() -> int:
     check_only = "--check" in sys.argv[1:]
-    stale, files = [], outputs()
+    names = [arg for arg in sys.argv[1:] if not arg.startswith("--")]
+    stale, files = [], outputs(names)
     for path in generated_now():
-        if path not in files:
+        if not names and path not in files:
             stale.append(path.relative_to(ROOT))
             if not check_only:
                 path.unlink()
