@@ -13,6 +13,7 @@ Importing this package applies the course style (`use_style`), Japanese font fal
     compare({"MAF": maf, "RealNVP": rnvp}, data, nll={...})   models side by side
 """
 
+from nfcourse.plotting.animation import animate_layers
 from nfcourse.plotting.compare import compare
 from nfcourse.plotting.curves import plot_training_curves
 from nfcourse.plotting.deformation import plot_deformation
@@ -25,6 +26,7 @@ use_style()
 
 __all__ = [
     "DensityGrid",
+    "animate_layers",
     "compare",
     "density_grid",
     "plot_deformation",
