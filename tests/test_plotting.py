@@ -286,5 +286,6 @@ def test_scaling_plot_draws_one_line_per_method_and_the_guides() -> None:
     fig = plot_scaling([2, 4, 8], {"a": [1.0, 2.0, 4.0], "b": [1.0, 4.0, 16.0]}, ylabel="s")
     ax = fig.axes[0]
     assert len(ax.lines) == 4 and ax.get_xscale() == "log"
+    assert [label.get_text() for label in ax.get_xticklabels()] == ["2", "4", "8"]
     with pytest.raises(ValueError, match="2 costs for 3 sizes"):
         plot_scaling([2, 4, 8], {"a": [1.0, 2.0]}, ylabel="s")

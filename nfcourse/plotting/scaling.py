@@ -48,6 +48,8 @@ def plot_scaling(
             ax.plot(x, first[0] * (x / x[0]) ** slope, style, color="0.55", linewidth=1, label=f"∝ D^{slope}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(x, [str(size) for size in sizes])  # the measured sizes, not 10^0, 10^1
+    ax.set_xticks([], minor=True)
     ax.set_xlabel(xlabel if xlabel is not None else _("dimension D"))
     ax.set_ylabel(ylabel)
     if title is not None:
