@@ -78,3 +78,17 @@ def test_glossary_skip_comment_allows_a_deliberate_exception() -> None:
         "The bijector maps u to x.", "Die Abbildung bildet u auf x ab.", user_comments=["glossary-skip: bijector"]
     )
     assert glossary.issues(message, "de") == []
+
+
+def test_previous_english_of_a_fuzzy_entry_survives_a_save_and_load(tmp_path) -> None:
+    """Babel wraps `#| msgid` lines and reads them back as comments; catalogs.save/load keep them whole."""
+    from tools import catalogs
+
+    old = "## Title\n\nA line long enough to be wrapped by a comment wrapper " + "word " * 20 + '\nwith "quotes"'
+    catalog = catalog_with("lecture/goals", "New text.", "Alter Text.", fuzzy=True)
+    entry(catalog, "lecture/goals").previous_id = [old]
+    catalogs.save(tmp_path / "de.po", catalog, sort=False)
+    back = entry(catalogs.load(tmp_path / "de.po", "de"), "lecture/goals")
+    assert back.fuzzy and list(back.previous_id) == [old] and back.user_comments == []
+    catalogs.save(tmp_path / "again.po", catalogs.load(tmp_path / "de.po", "de"), sort=False)
+    assert (tmp_path / "again.po").read_bytes() == (tmp_path / "de.po").read_bytes()

@@ -234,8 +234,8 @@ for k, name in enumerate(("mu", "alpha")):
 # Lesson 01's `NaiveConditioner` runs $D$ small networks, the $i$-th reading $x_{<i}$. For the same job
 # MADE runs one network. Below we time one conditioner call on a batch of 1,024 points, the whole cost of
 # a density evaluation of one layer (the affine part is negligible), for $D$ from 2 to 64, and count the
-# parameters. Both use hidden layers of 64 units per network for the naive version and two hidden layers
-# of 128 units for MADE (enough for degrees up to 127). The times come from `seconds_per_call` (median of
+# parameters. Each naive network has hidden layers of 64 units; MADE has two hidden layers of 128 units
+# (enough for degrees up to 127). The times come from `seconds_per_call` (median of
 # 5 runs after a warm-up).
 #
 # **Predict before you run.** How should the two times grow with $D$ on a log-log plot? Which slope do you
@@ -357,7 +357,7 @@ compare(
 # Without permutations the model cannot bend its density along the parabola. Its $x_1$ is a Gaussian, so
 # it spills mass to the left of the parabola's tip, where there are no data; for each $x_1$ its $x_2$ is a single
 # bump, so it fills the inside of the parabola with a smear between the two arms. The numbers agree:
-# the NLL gap printed above is large compared with the MAF that reverses the order, which fits the
+# the NLL gap printed above is large compared with that of the MAF that reverses the order, which fits the
 # parabola closely. The reversed layers model $x_2$ first and then $x_1 \mid x_2$, a Gaussian with mean
 # $\tfrac12 x_2^2 - \tfrac12$: exactly the form of the data.
 
@@ -467,7 +467,7 @@ expect_at_most(tr("size of the animation in the notebook (kB)"), len(film.data) 
 #   and stays almost flat for MADE over $D = 2..64$.
 # - MAF stacks MADE-based affine layers. Without permutations the first coordinate stays Gaussian and
 #   $x_2 \mid x_1$ stays Gaussian; on the parabola data this costs the NLL gap printed above.
-# - With reversal between layers, MAF gets within the printed margin of the entropy on two moons and draws
+# - With reversal between layers, MAF meets the target printed above, close to the entropy, on two moons and draws
 #   a recognisable word; the layer-by-layer picture shows the Gaussian stretched and folded step by step.
 
 # %% [markdown] key="try-next"

@@ -97,14 +97,14 @@ check("02.masked_linear", MaskedLinear)
 #
 # A MAF with $K$ layers turns noise into data like this (sampling order): start with $h = u$; for
 # $k = 1, \dots, K$ apply the affine autoregressive layer $k$,
-# $$h'_i = h_i \, e^{\alpha_i} + \mu_i, \qquad (\mu_i, \alpha_i) \text{ computed by } c_k \text{ from } h'_1, \dots, h'_{i-1},$$
+# $$h'_i = h_i \, e^{\alpha_i} + \mu_i, \qquad (\mu_i, \alpha_i) = c_k(h'_1, \dots, h'_{i-1}),$$
 # so $h \leftarrow h'$, and then, after every layer but the last, reorder the coordinates: `h = h[:, permutation]`. The result is $x$.
 #
 # Write `maf_log_prob(x, conditioners, permutation)` that goes the other way, from data to noise, and
 # returns `(u, log_p)`: the noise $u$ of shape `(N, D)` and $\log p(x)$ of shape `(N,)`. `conditioners` is
 # the list $c_1, \dots, c_K$ in sampling order; `conditioner(h)` returns `(mu, alpha)`, each `(N, D)`.
 # Undo layer $k$ in one pass, $u = (h - \mu(h))\, e^{-\alpha(h)}$ with log-det $-\sum_i \alpha_i$, and
-# undo each permutation before the layer in front of it. Then
+# undo each permutation before you undo the layer that comes before it in sampling order. Then
 # $$\log p(x) = \log \mathcal N(u; 0, I) + \sum_{k} \Big(-\sum_i \alpha^{(k)}_i\Big).$$
 # Two points for $u$, two for $\log p(x)$.
 #
