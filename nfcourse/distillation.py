@@ -7,15 +7,23 @@ divergence, estimated by Monte Carlo on its own samples:
 Math:      $\mathrm{KL}(q \,\|\, p) = \mathbb E_{x \sim q}[\log q(x) - \log p(x)]
            \approx \frac1n \sum_{k=1}^n \big(\log q(x_k) - \log p(x_k)\big)$,  $x_k = f_q(u_k)$
 Gradient:  reparameterized: $x_k$ is a differentiable function of the student's parameters
+Training:  `distill(student, teacher, steps=...)`, a short loop like `nfcourse.training.fit`, without data
 Reference: van den Oord et al., Parallel WaveNet: Fast High-Fidelity Speech Synthesis, 2017, arXiv:1711.10433
 Lessons:   03
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
+
 import torch
+from tqdm.auto import tqdm
 
 from nfcourse.flow import Flow
+from nfcourse.i18n import _
+from nfcourse.runtime import device as default_device
+from nfcourse.training import NonFiniteLossError, SchedulerFactory
 from nfcourse.validation import check_positive_int
 
 
@@ -27,3 +35,87 @@ def distillation_loss(student: Flow, teacher: Flow, n: int, generator: torch.Gen
     """
     x, student_log_prob = student.sample_and_log_prob(check_positive_int(n, "n"), generator)
     return (student_log_prob - teacher.log_prob(x)).mean()
+
+
+@dataclass
+class DistillationHistory:
+    """What `distill` recorded: the reverse-KL estimate (nats, per sample) averaged over every `log_every` steps."""
+
+    steps: list[int] = field(default_factory=list)
+    kl: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def distill(
+    student: Flow,
+    teacher: Flow,
+    *,
+    steps: int,
+    batch_size: int = 256,
+    lr: float = 1e-3,
+    schedule: SchedulerFactory | None = None,
+    clip_grad_norm: float | None = None,
+    log_every: int = 25,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+) -> DistillationHistory:
+    r"""Train `student` to match the frozen `teacher` by minimizing $\mathrm{KL}(q \,\|\, p)$ on its own samples.
+
+    Math:   each step draws $u_k \sim \mathcal N(0, I)$, $x_k = f_q(u_k)$, $k = 1..B$, and takes one Adam step on
+            $\frac1B \sum_k \big(\log q(x_k) - \log p(x_k)\big)$ (`distillation_loss`)
+    Cost:   one student forward pass (samples and their log-density) and one teacher density pass per step:
+            both are the fast directions when the student is an IAF and the teacher a MAF
+
+    No data is needed: the teacher alone says where the student should put its mass. The teacher's
+    parameters are frozen during training (their `requires_grad` flags are restored at the end) and a
+    non-finite loss raises `NonFiniteLossError`.
+    """
+    counts = {"steps": steps, "batch_size": batch_size, "log_every": log_every}
+    for name, value in counts.items():
+        check_positive_int(value, name)
+    if student.dim != teacher.dim:
+        raise ValueError(
+            _("The student has dimension {student} but the teacher {teacher}.").format(
+                student=student.dim, teacher=teacher.dim
+            )
+        )
+    where = torch.device(device) if device is not None else default_device()
+    student.to(where).train()
+    teacher.to(where).eval()
+    flags = [parameter.requires_grad for parameter in teacher.parameters()]
+    teacher.requires_grad_(False)
+    generator = torch.Generator(device=where).manual_seed(seed)
+    optimizer = torch.optim.Adam(student.parameters(), lr=lr)
+    scheduler = schedule(optimizer) if schedule is not None else None
+    history, window = DistillationHistory(), []
+    start = time.perf_counter()
+    bar = tqdm(range(1, steps + 1), desc=_("distillation"), disable=not progress, leave=False)
+    try:
+        for step in bar:
+            loss = distillation_loss(student, teacher, batch_size, generator)
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    _(
+                        "Distillation stopped at step {step}: the KL estimate became {loss}. Try a lower learning "
+                        "rate (now {lr:g}) or gradient clipping (clip_grad_norm=1.0)."
+                    ).format(step=step, loss=loss.item(), lr=optimizer.param_groups[0]["lr"])
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(student.parameters(), clip_grad_norm)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            window.append(loss.item())
+            if step % log_every == 0 or step == steps:
+                history.steps.append(step)
+                history.kl.append(sum(window) / len(window))
+                bar.set_postfix_str(_("KL {kl:.3f} nats").format(kl=history.kl[-1]))
+                window = []
+    finally:
+        for parameter, flag in zip(teacher.parameters(), flags, strict=True):
+            parameter.requires_grad_(flag)
+    history.seconds = time.perf_counter() - start
+    return history

@@ -64,7 +64,8 @@ def with_previous_ids(text: str, catalog: Catalog) -> str:
         previous = found.previous_id[0]
         lines = block.split("\n")
         start = next(i for i, line in enumerate(lines) if line.startswith(("msgctxt ", "msgid ")))
-        blocks[k] = "\n".join(lines[:start]) + ("\n" if start else "") + previous_lines(previous) + "\n".join(lines[start:])
+        head = "".join(line + "\n" for line in lines[:start])
+        blocks[k] = head + previous_lines(previous) + "\n".join(lines[start:])
     return "\n\n".join(blocks)
 
 
