@@ -31,7 +31,6 @@
 
 # %% key="setup-code"
 import math
-import unicodedata
 
 import matplotlib.pyplot as plt
 import torch
@@ -45,20 +44,10 @@ from nfcourse.i18n import tr
 from nfcourse.jacobian import brute_force_logdet
 from nfcourse.plotting import compare, plot_deformation, plot_density, plot_samples, plot_training_curves
 from nfcourse.runtime import budget, expect_at_most, seed_everything
+from nfcourse.text import print_rows
 from nfcourse.training import NLL, cosine_schedule, evaluate_nll, fit
 
 generator = seed_everything(0)  # one seed for the whole notebook; pass `generator` wherever we sample
-
-
-def print_rows(rows: list[tuple[str, object]]) -> None:
-    """Print (label, value) pairs with the values lined up in one column."""
-
-    def width(text: str) -> int:  # CJK characters take two columns in a terminal or notebook
-        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-    column = max(width(label) for label, _value in rows)
-    for label, value in rows:
-        print(label + " " * (column - width(label)), "", value)
 
 
 # %% [markdown] key="one-d-derivation"

@@ -30,7 +30,6 @@
 
 # %% key="setup-code"
 import math
-import unicodedata
 
 import matplotlib.pyplot as plt
 import torch
@@ -43,21 +42,11 @@ from nfcourse.i18n import tr
 from nfcourse.jacobian import brute_force_logdet, jacobian
 from nfcourse.plotting import compare, plot_scaling
 from nfcourse.runtime import budget, expect_at_most, seed_everything
+from nfcourse.text import print_rows, right_align
 from nfcourse.timing import seconds_per_call
 from nfcourse.training import NLL, cosine_schedule, evaluate_nll, fit
 
 generator = seed_everything(0)  # one seed for the whole notebook; pass `generator` wherever we sample
-
-
-def print_rows(rows: list[tuple[str, object]]) -> None:
-    """Print (label, value) pairs with the values lined up in one column."""
-
-    def width(text: str) -> int:  # CJK characters take two columns
-        return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-    column = max(width(label) for label, _value in rows)
-    for label, value in rows:
-        print(label + " " * (column - width(label)), "", value)
 
 
 # %% [markdown] key="chain-rule"
@@ -372,7 +361,7 @@ for dim in sizes:
 torch.set_num_threads(threads)
 
 headers = [tr("D"), tr("parameters"), tr("network inputs"), "D(D-1)/2 + 1", tr("density (ms)"), tr("sampling (ms)")]
-print("".join(f"{h:>16}" for h in headers))
+print("".join(right_align(h, 16) for h in headers))
 for k, dim in enumerate(sizes):
     row = [dim, costs["parameters"][k], costs["inputs"][k], dim * (dim - 1) // 2 + 1]
     times = [1e3 * costs["density"][k], 1e3 * costs["sampling"][k]]

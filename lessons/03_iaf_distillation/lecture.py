@@ -273,7 +273,7 @@ plt.show()
 # the $128^2$ of the middle layer dominates. The $D$-step operations grow with a slope of about 1 (the
 # printed slopes; a busy machine or memory effects at large $D$ can push them a little higher): $D$ times a
 # nearly constant pass. (If the hidden width grew in proportion to $D$, as it must eventually, one
-# pass would cost $O(D^2)$ and $D$ passes $O(D^3)$; the ratio of $D$ stays.) Since the IAF *is* the inverted
+# pass would cost $O(D^2)$ and $D$ passes $O(D^3)$: the factor $D$ between the two would remain.) Since the IAF *is* the inverted
 # MAF layer, its lines are MAF's with the labels swapped: one network, two speeds, and the choice of
 # direction decides which job gets the fast one.
 
@@ -413,12 +413,12 @@ compare(
 # Side by side, the student's samples follow the two moons, where the teacher's are: the distillation worked
 # where it was asked to, on the student's own samples. Look at the ends of the moons, though. After the full
 # training the student cuts some of them short and joins the moons with a faint bridge of density. The test
-# NLL asks about exactly those places: it is the density of the *data* under the student. Compare the mean
+# NLL asks about exactly those places: it scores the *data* under the student's density. Compare the mean
 # NLL with the median and with the share of test points that the student gives almost no density: the few
 # points where the teacher (and the data) have mass but the student's samples never go dominate the mean.
 # That is the mode-seeking side of the reverse KL, which the prediction above asked about. (In 2-D the test
 # NLL of an IAF is still cheap to evaluate, two steps per layer; for audio, with $D$ in the tens of thousands,
-# it is out of reach, which is why Parallel WaveNet never needed it.)
+# it is out of reach, and Parallel WaveNet's training was designed so that it never needs it.)
 
 # %% [markdown] key="speed-intro"
 # Finally the point of the exercise: sampling speed. The teacher samples with the $D$-step recursion in every
@@ -479,7 +479,7 @@ print(
 # - Distil a teacher trained on `load("eight_gaussians")`. Does the student keep all eight modes?
 # - Leave out `clip_grad_norm=1.0` in `distill` and look at the KL curve.
 #
-# The exercise sheet of this lesson asks you to write `Invert`, IAF sampling with the density of the samples,
+# The exercise sheet of this lesson asks you to write `Invert` (as a class `Inverted`), IAF sampling with the density of the samples,
 # and the distillation loss.
 
 # %% [markdown] key="references"

@@ -24,12 +24,12 @@ from nfcourse.bijectors import Bijector
 from nfcourse.checks import check, summary
 
 # %% [markdown] key="invert"
-# ## Task 1: `Invert` (4 points)
+# ## Task 1: `Invert`, written as `Inverted` (4 points)
 #
 # A MAF layer evaluates densities in one pass and samples in $D$ steps. An IAF layer is the same map used
 # the other way round: its sampling direction is the MAF layer's density direction. So no new layer is
 # needed, only a wrapper that swaps the two directions of any bijector $f$:
-# $$\text{forward of the wrapper} = f^{-1}, \qquad \text{inverse of the wrapper} = f.$$
+# $$\texttt{Inverted(f).forward} = f^{-1}, \qquad \texttt{Inverted(f).inverse} = f.$$
 # Each method of the course's bijectors returns $\log\lvert\det J\rvert$ of the direction it computes. Write the
 # class `Inverted(bijector)`: `forward(u)` returns `(x, logdet)` and `inverse(x)` returns `(u, logdet)`, each
 # with the log-det of its own direction. One point each for the two values and the two log-dets.

@@ -380,7 +380,8 @@ TASKS = [
         sample_judge,
         points=4,
         hint=N_(
-            "Start from x = zeros; D times: mu, alpha = conditioner(x), set coordinate i; return alpha.sum(dim=1)."
+            "Start from x = zeros; D times: mu, alpha = conditioner(x), set coordinate i; "
+            "return x and alpha.sum(dim=1)."
         ),
         references=("AffineAutoregressive",),
     ),

@@ -353,8 +353,9 @@ TASKS = [
         maf_judge,
         points=4,
         hint=N_(
-            "Loop over reversed(conditioners); before every layer but the last one, undo the permutation with "
-            "h[:, torch.argsort(permutation)]; add -alpha.sum(dim=1) per layer."
+            "Loop over reversed(conditioners). Before undoing each layer except the last one in sampling order "
+            "(the first one the loop meets), undo the permutation with h[:, torch.argsort(permutation)]; "
+            "add -alpha.sum(dim=1) per layer."
         ),
         references=("maf", "AffineAutoregressive", "Flow", "Compose"),
     ),

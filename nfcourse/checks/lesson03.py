@@ -320,8 +320,8 @@ def distillation_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part
             (variants["teacher_samples"][0], teacher_samples),
             (n * value, summed),
         ],
-        where=torch.zeros(1, 1),
-        where_name=_("the loss"),
+        where=torch.tensor([[float(n)]]),
+        where_name=_("number of samples n"),
     )
     answer_gradient = outputs["gradient"]
     name = _("gradient for the student")
