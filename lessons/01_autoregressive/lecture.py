@@ -361,11 +361,11 @@ for dim in sizes:
 torch.set_num_threads(threads)
 
 headers = [tr("D"), tr("parameters"), tr("network inputs"), "D(D-1)/2 + 1", tr("density (ms)"), tr("sampling (ms)")]
-print("".join(right_align(h, 16) for h in headers))
+print("".join(right_align(h, 22) for h in headers))
 for k, dim in enumerate(sizes):
     row = [dim, costs["parameters"][k], costs["inputs"][k], dim * (dim - 1) // 2 + 1]
     times = [1e3 * costs["density"][k], 1e3 * costs["sampling"][k]]
-    print("".join(f"{value:>16}" for value in row) + "".join(f"{value:>16.2f}" for value in times))
+    print("".join(f"{value:>22}" for value in row) + "".join(f"{value:>22.2f}" for value in times))
 
 # %% key="cost-plot"
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
