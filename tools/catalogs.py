@@ -59,7 +59,7 @@ def with_previous_ids(text: str, catalog: Catalog) -> str:
             continue
         entry = next((m for m in read_po(io.StringIO(block)) if m.id), None)  # the block's message, parsed alone
         found = entry is not None and catalog.get(entry.id, context=entry.context)
-        if not found or not found.previous_id:
+        if not found or not found.fuzzy or not found.previous_id:
             continue
         previous = found.previous_id[0]
         lines = block.split("\n")
