@@ -1,7 +1,8 @@
 """nfcourse's MAF and IAF against the same architecture in zuko: test NLL and speed (a benchmark, not a test).
 
     pip install -e ".[benchmark]"        # adds zuko
-    python -m benchmarks.autoregressive [--steps 2000] [--datasets moons eight_gaussians] [--threads 1] [--quick]
+    python -m benchmarks.autoregressive [--steps 2000] [--datasets moons eight_gaussians] [--models ...]
+                                        [--seeds 0 1 2 3] [--threads 1] [--quick]
 
 Every model is trained by maximum likelihood with the same loop (`nfcourse.training.fit`, zuko's flows go
 through a thin adapter), on the same standardized 2-D data, with the same budget (steps, batch size, Adam
@@ -28,7 +29,8 @@ log-scale per coordinate, the order reversed between layers; identical parameter
 2. Log-scale bound: nfcourse uses 5 tanh(a / 5), a scale in (e^-5, e^5); zuko uses
    a / (1 + |a| / ln 1000), a scale in (1e-3, 1e3).
 3. Initialization: nfcourse zeroes MADE's last layer, so every layer starts as the identity; zuko keeps
-   PyTorch's default random initialization of that layer.
+   PyTorch's default random initialization of that layer. The row "nfcourse MAF, random start"
+   (`zero_last_layer=False`) starts like zuko, which separates the implementation from this choice.
 4. IAF: zuko has no IAF class; the IAF is `zuko.flows.Flow(maf.transform.inv, maf.base)`, the pattern
    zuko's maintainers recommend, i.e. the MAF above with its directions swapped, as nfcourse's
    `iaf = Invert(maf)`. Its density costs D + 1 conditioner calls per layer (the D-pass recursion, then
@@ -37,8 +39,11 @@ log-scale per coordinate, the order reversed between layers; identical parameter
    the masks let through (plus biases), the number that actually takes part.
 
 Other programs running on the machine at the same time move the timings (the wall times most): compare
-models within one run, and rerun when two numbers are close. The NLLs come from one seed; `--seed` gives
-another draw of the initialization and the batches (the data stay the same).
+models within one run, and rerun when two numbers are close.
+
+One seed draws the data set, the initialization and the batches. With several `--seeds` every seed gets its
+own tables, and a last table gives each model's gap to the oracle averaged over the seeds, with its
+standard error: one seed's NLL moves by a few hundredths of a nat, as much as two libraries differ.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,6 +93,10 @@ def nfcourse_maf(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
     return Flow(maf(DIM, layers, hidden, permutation="reverse", seed=seed), DIM)
 
 
+def nfcourse_maf_random_start(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
+    return Flow(maf(DIM, layers, hidden, permutation="reverse", seed=seed, zero_last_layer=False), DIM)
+
+
 def nfcourse_iaf(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
     return Flow(iaf(DIM, layers, hidden, permutation="reverse", seed=seed), DIM)
 
@@ -102,6 +112,7 @@ def zuko_iaf(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
 
 MODELS: dict[str, Callable[[int, tuple[int, ...], int], nn.Module]] = {
     "nfcourse MAF": nfcourse_maf,
+    "nfcourse MAF, random start": nfcourse_maf_random_start,
     "zuko MAF": zuko_maf,
     "nfcourse IAF": nfcourse_iaf,
     "zuko IAF": zuko_iaf,
@@ -132,23 +143,23 @@ def parameter_counts(model: nn.Module) -> tuple[int, int]:
     return total, unmasked
 
 
-def warm_up(names: list[str], data: Dataset, args: argparse.Namespace) -> None:
+def warm_up(names: list[str], data: Dataset, args: argparse.Namespace, seed: int) -> None:
     """A few untimed steps and calls of every model, before anything is timed.
 
     The process's first training pays one-time costs (lazy initialization inside PyTorch, about a
     second) that would otherwise land on the first row's step time.
     """
     for name in names:
-        model = MODELS[name](args.layers, tuple(args.hidden), args.seed)
-        fit(model, data.train, steps=5, batch_size=args.batch_size, lr=args.lr, seed=args.seed, progress=False)
+        model = MODELS[name](args.layers, tuple(args.hidden), seed)
+        fit(model, data.train, steps=5, batch_size=args.batch_size, lr=args.lr, seed=seed, progress=False)
         model.eval()
         seconds_per_call(lambda model=model: (model.sample(100), model.log_prob(data.test[:100])), repeats=1)
 
 
-def train(name: str, data: Dataset, args: argparse.Namespace) -> Row:
+def train(name: str, data: Dataset, args: argparse.Namespace, seed: int) -> Row:
     """Build `name` from the seed, train it with the shared budget, and score it on the test split."""
-    seed_everything(args.seed)
-    model = MODELS[name](args.layers, tuple(args.hidden), args.seed)
+    seed_everything(seed)
+    model = MODELS[name](args.layers, tuple(args.hidden), seed)
     parameters, unmasked = parameter_counts(model)
     cpu = time.process_time()
     history = fit(
@@ -159,7 +170,7 @@ def train(name: str, data: Dataset, args: argparse.Namespace) -> Row:
         batch_size=args.batch_size,
         lr=args.lr,
         schedule=cosine_schedule(args.steps),
-        seed=args.seed,
+        seed=seed,
         progress=False,
     )
     cpu = time.process_time() - cpu
@@ -189,6 +200,35 @@ def time_calls(rows: list[Row], points: torch.Tensor, args: argparse.Namespace) 
             row.sample, row.density = min(row.sample, sample), min(row.density, density)
 
 
+def print_table(title: str, data: Dataset, oracle: float, rows: list[Row], args: argparse.Namespace) -> None:
+    print(
+        f"\n{title}: {len(data.train)} training points, {len(data.test)} test points; oracle NLL "
+        f"{oracle:.3f} ± {data.oracle_nll_standard_error():.3f} nats"
+    )
+    print(
+        f"| model | parameters (unmasked) | test NLL (nats) | - oracle | step wall (ms) | step CPU (ms) "
+        f"| sample {args.n:,} (ms) | log_prob {args.n:,} (ms) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row.model} | {row.parameters:,} ({row.unmasked:,}) | {row.nll:.3f} | {row.nll - oracle:+.3f} "
+            f"| {row.step * 1e3:.2f} | {row.step_cpu * 1e3:.2f} | {row.sample * 1e3:.1f} "
+            f"| {row.density * 1e3:.1f} |"
+        )
+
+
+def print_mean_gaps(gaps: dict[tuple[str, str], list[float]]) -> None:
+    """Test NLL - oracle per data set and model: mean over the seeds ± standard error, and every seed's value."""
+    print("\ngap to the oracle over the seeds (nats; smaller is better)")
+    print("| data set | model | mean ± s.e. | per seed |")
+    print("|---|---|---:|---|")
+    for (dataset, model), values in gaps.items():
+        spread = statistics.stdev(values) / math.sqrt(len(values))
+        per_seed = ", ".join(f"{value:+.3f}" for value in values)
+        print(f"| {dataset} | {model} | {statistics.fmean(values):+.3f} ± {spread:.3f} | {per_seed} |")
+
+
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--steps", type=int, default=2000, help="training steps per model")
@@ -197,46 +237,38 @@ def main() -> None:
     options.add_argument("--layers", type=int, default=5)
     options.add_argument("--hidden", type=int, nargs="+", default=[64, 64], help="MADE hidden sizes")
     options.add_argument("--datasets", nargs="+", default=["moons", "eight_gaussians"], help="nfcourse.datasets names")
+    options.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="rows to run")
     options.add_argument("--n", type=int, default=10_000, help="samples drawn / points evaluated when timing")
     options.add_argument("--repeats", type=int, default=5, help="timed calls per measurement (median)")
     options.add_argument("--rounds", type=int, default=3, help="measurements per model, taking turns (best)")
     options.add_argument("--threads", type=int, default=1, help="torch.set_num_threads for every model")
-    options.add_argument("--seed", type=int, default=0)
+    options.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed, then their mean")
     options.add_argument("--quick", action="store_true", help="a smoke run: 50 steps, 1,000 points, 1 round")
     args = options.parse_args()
     if args.quick:
         args.steps, args.n, args.repeats, args.rounds = min(args.steps, 50), min(args.n, 1_000), 2, 1
     torch.set_num_threads(args.threads)
-    names = [name for name in MODELS if zuko is not None or not name.startswith("zuko")]
+    names = [name for name in args.models if zuko is not None or not name.startswith("zuko")]
     version = zuko.__version__ if zuko is not None else 'not installed: pip install -e ".[benchmark]"'
     print(f"torch {torch.__version__} ({torch.get_num_threads()} thread(s) of {os.cpu_count()} CPUs), zuko {version}")
     print(
         f"{args.layers} layers of MADE {'x'.join(map(str, args.hidden))} (ReLU), {args.steps} steps, "
-        f"batch {args.batch_size}, Adam lr {args.lr:g} with cosine decay, seed {args.seed}"
+        f"batch {args.batch_size}, Adam lr {args.lr:g} with cosine decay, seeds {', '.join(map(str, args.seeds))}"
     )
     start = time.perf_counter()
-    for number, name in enumerate(args.datasets):
-        data = load(name, n_train=10_000, n_test=max(args.n, 2_000), seed=args.seed)
-        if number == 0:
-            warm_up(names, data, args)
-        rows = [train(model, data, args) for model in names]
-        time_calls(rows, data.test[: args.n], args)
-        oracle = data.oracle_nll()
-        print(
-            f"\n{name}: {len(data.train)} training points, {len(data.test)} test points; oracle NLL "
-            f"{oracle:.3f} ± {data.oracle_nll_standard_error():.3f} nats"
-        )
-        print(
-            f"| model | parameters (unmasked) | test NLL (nats) | - oracle | step wall (ms) | step CPU (ms) "
-            f"| sample {args.n:,} (ms) | log_prob {args.n:,} (ms) |"
-        )
-        print("|---|---:|---:|---:|---:|---:|---:|---:|")
-        for row in rows:
-            print(
-                f"| {row.model} | {row.parameters:,} ({row.unmasked:,}) | {row.nll:.3f} | {row.nll - oracle:+.3f} "
-                f"| {row.step * 1e3:.2f} | {row.step_cpu * 1e3:.2f} | {row.sample * 1e3:.1f} "
-                f"| {row.density * 1e3:.1f} |"
-            )
+    gaps: dict[tuple[str, str], list[float]] = {}  # (data set, model): test NLL - oracle, one per seed
+    warm_up(names, load(args.datasets[0], n_train=1_000, n_test=100), args, seed=0)
+    for seed in args.seeds:
+        for name in args.datasets:
+            data = load(name, n_train=10_000, n_test=max(args.n, 2_000), seed=seed)
+            rows = [train(model, data, args, seed) for model in names]
+            time_calls(rows, data.test[: args.n], args)
+            oracle = data.oracle_nll()
+            print_table(f"{name}, seed {seed}", data, oracle, rows, args)
+            for row in rows:
+                gaps.setdefault((name, row.model), []).append(row.nll - oracle)
+    if len(args.seeds) > 1:
+        print_mean_gaps(gaps)
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s; the module docstring says where the models differ")
 
 

@@ -97,6 +97,16 @@ def test_fresh_maf_is_the_identity_and_iaf_shares_its_class() -> None:
     assert all(type(a) is type(b) for a, b in zip(student.bijector, maf(3, layers=2), strict=True))
 
 
+def test_maf_with_a_random_last_layer_starts_away_from_the_identity_and_stays_autoregressive() -> None:
+    flow = maf(3, layers=2, permutation="none", zero_last_layer=False)
+    u = torch.randn(5, 3)
+    x, logdet = flow.forward(u)
+    assert not torch.allclose(x, u) and torch.all(logdet != 0)
+    made = MADE(4, (64, 64), order="random", seed=3, zero_last_layer=False)
+    jac = conditioner_jacobian(made.double(), 4, seed=0)
+    assert torch.all(jac[:, ~allowed(made.degrees)] == 0) and torch.all(jac[:, allowed(made.degrees)] != 0)
+
+
 def test_iaf_samples_with_log_density_match_log_prob_of_the_same_points() -> None:
     flow = Flow(randomised(iaf(4, layers=3, hidden_sizes=(16,))), 4)
     x, log_q = flow.sample_and_log_prob(50, torch.Generator().manual_seed(0))

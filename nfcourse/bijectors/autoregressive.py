@@ -69,11 +69,13 @@ def maf(
     hidden_sizes: Sequence[int] = (64, 64),
     permutation: str = "reverse",
     seed: int = 0,
+    zero_last_layer: bool = True,
 ) -> Compose:
     """A Masked Autoregressive Flow: `layers` MADE-based affine layers with a permutation between them.
 
     `permutation`: "reverse" flips the order between layers, "random" draws one per layer (from `seed`),
     "none" keeps the same order in every layer (lesson 02 shows why that is a bad idea).
+    `zero_last_layer` goes to every MADE: True (the default) starts the whole flow as the identity map.
     Density evaluation (inverse) is one pass per layer; sampling (forward) is D passes per layer.
     """
     check_positive_int(layers, "layers")
@@ -89,7 +91,7 @@ def maf(
             steps.append(reverse(dim))
         elif k > 0 and permutation == "random":
             steps.append(random_permutation(dim, seed=seed + k))
-        steps.append(AffineAutoregressive(MADE(dim, hidden_sizes), dim))
+        steps.append(AffineAutoregressive(MADE(dim, hidden_sizes, zero_last_layer=zero_last_layer), dim))
     return Compose(*steps)
 
 
@@ -99,6 +101,7 @@ def iaf(
     hidden_sizes: Sequence[int] = (64, 64),
     permutation: str = "reverse",
     seed: int = 0,
+    zero_last_layer: bool = True,
 ) -> Invert:
     r"""An Inverse Autoregressive Flow: the same layers as `maf`, with the directions swapped by `Invert`.
 
@@ -106,4 +109,4 @@ def iaf(
     so sampling, and the density of the flow's own samples, are one pass per layer; the density of an
     outside point needs the D-step recursion.
     """
-    return Invert(maf(dim, layers, hidden_sizes, permutation, seed))
+    return Invert(maf(dim, layers, hidden_sizes, permutation, seed, zero_last_layer))

@@ -98,8 +98,9 @@ class MADE(nn.Module):
 
     Arguments: `hidden_sizes` (one entry per hidden layer, any number of layers), `outputs` per input
     (2 for shift and log-scale), `order` ("natural", "reversed", "random" or a list of degrees; see
-    `input_order`) and `seed` for the random order. ReLU between layers. The last layer starts at zero,
-    so a fresh autoregressive layer built on it is the identity map.
+    `input_order`) and `seed` for the random order. ReLU between layers. With `zero_last_layer` (the
+    default) the last layer starts at zero, so a fresh autoregressive layer built on it is the identity
+    map; `zero_last_layer=False` keeps PyTorch's default random start, as most other libraries do.
     """
 
     def __init__(
@@ -109,6 +110,7 @@ class MADE(nn.Module):
         outputs: int = 2,
         order: str | Sequence[int] = "natural",
         seed: int = 0,
+        zero_last_layer: bool = True,
     ) -> None:
         super().__init__()
         self.dim = check_positive_int(dim, "dim")
@@ -121,8 +123,9 @@ class MADE(nn.Module):
         for mask in masks[:-1]:
             layers += [MaskedLinear(mask), nn.ReLU()]
         last = MaskedLinear(masks[-1])
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
+        if zero_last_layer:
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
