@@ -12,11 +12,14 @@ the same number of CPU threads. One table per data set, one row per model:
 - test NLL: nats per 2-D point (total, not per dimension) on the test split (N points, at least 2,000); the data
   set's oracle NLL (its true density on the same points, an estimate of its entropy, with its standard
   error) is printed above the table, and "- oracle" is the model's gap to it;
-- step: the whole training loop's time divided by the number of steps (batch, forward, backward, Adam),
-  as wall time and as this process's CPU time (which other programs on the machine disturb less);
+- step: one training step on a batch (forward, backward, Adam), timed after training on a copy of the
+  trained model, the median of `--repeats` steps;
 - sample / log_prob: time to draw N samples / evaluate the density of N test points, the median of
-  `--repeats` calls (`nfcourse.timing.seconds_per_call`, no gradients); the models take turns for
-  `--rounds` rounds and each keeps its best.
+  `--repeats` calls (`nfcourse.timing.seconds_per_call`, no gradients);
+- for all three the models take turns for `--rounds` rounds and each keeps its best round, so that no
+  model is favoured by its place in the table (the first model trained runs on a colder machine);
+- loop CPU: the training loop's CPU time divided by the number of steps (drawing the batches included),
+  from the one training run, so it depends more on the row's place and on other programs.
 
 The IAF is trained by maximum likelihood too, with the same budget: its density is the slow direction
 (D sequential conditioner passes per layer instead of one), which is the point of the comparison.
@@ -38,17 +41,19 @@ log-scale per coordinate, the order reversed between layers; identical parameter
 5. Masked weights still count as parameters in both libraries; "unmasked" counts only the weights
    the masks let through (plus biases), the number that actually takes part.
 
-Other programs running on the machine at the same time move the timings (the wall times most): compare
-models within one run, and rerun when two numbers are close.
+Other programs running on the machine at the same time move the timings: compare models within one run,
+and rerun when two numbers are close.
 
 One seed draws the data set, the initialization and the batches. With several `--seeds` every seed gets its
-own tables, and a last table gives each model's gap to the oracle averaged over the seeds, with its
-standard error: one seed's NLL moves by a few hundredths of a nat, as much as two libraries differ.
+own tables, and a last table gives each model's gap to the oracle and its step time averaged over the
+seeds, with standard errors: one seed's NLL moves by a few hundredths of a nat, as much as two libraries
+differ.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import statistics
@@ -126,8 +131,8 @@ class Row:
     parameters: int
     unmasked: int
     nll: float  # nats per point on the test split
-    step: float  # wall seconds per training step
-    step_cpu: float  # this process's CPU seconds per training step
+    loop_cpu: float  # this process's CPU seconds per step of the training loop
+    step: float = math.inf  # seconds per training step, the best round
     sample: float = math.inf  # seconds for n samples, the best round
     density: float = math.inf  # seconds for log_prob of n points, the best round
 
@@ -162,7 +167,7 @@ def train(name: str, data: Dataset, args: argparse.Namespace, seed: int) -> Row:
     model = MODELS[name](args.layers, tuple(args.hidden), seed)
     parameters, unmasked = parameter_counts(model)
     cpu = time.process_time()
-    history = fit(
+    fit(
         model,  # a Flow, or a ZukoFlow with the same interface
         data.train,
         None,  # no evaluation inside the timed loop
@@ -181,20 +186,36 @@ def train(name: str, data: Dataset, args: argparse.Namespace, seed: int) -> Row:
         parameters=parameters,
         unmasked=unmasked,
         nll=evaluate_nll(model, data.test).total,
-        step=history.seconds / args.steps,
-        step_cpu=cpu / args.steps,
+        loop_cpu=cpu / args.steps,
     )
 
 
-def time_calls(rows: list[Row], points: torch.Tensor, args: argparse.Namespace) -> None:
-    """Sampling and density times, the models taking turns for `rounds` rounds; each keeps its best round.
+def training_step(flow: nn.Module, batch: torch.Tensor, lr: float) -> Callable[[], None]:
+    """A call that does one maximum-likelihood step of Adam on `batch`, for `seconds_per_call`."""
+    optimizer = torch.optim.Adam(flow.parameters(), lr=lr)
+
+    def step() -> None:
+        with torch.enable_grad():  # seconds_per_call turns gradients off; a training step needs them
+            optimizer.zero_grad()
+            (-flow.log_prob(batch).mean()).backward()
+            optimizer.step()
+
+    return step
+
+
+def time_calls(rows: list[Row], data: Dataset, args: argparse.Namespace) -> None:
+    """Step, sampling and density times, the models taking turns for `rounds` rounds; each keeps its best round.
 
     Taking turns spreads a burst of load from other programs over all models instead of one, and the
     best round is the one least disturbed.
     """
+    points = data.test[: args.n]
+    batch = data.train[: args.batch_size]
+    steps = [training_step(copy.deepcopy(row.flow), batch, args.lr) for row in rows]  # the trained flows stay
     for _round in range(args.rounds):
-        for row in rows:
+        for row, step in zip(rows, steps, strict=True):
             flow = row.flow
+            row.step = min(row.step, seconds_per_call(step, repeats=args.repeats))
             sample = seconds_per_call(lambda flow=flow: flow.sample(len(points)), repeats=args.repeats)
             density = seconds_per_call(lambda flow=flow: flow.log_prob(points), repeats=args.repeats)
             row.sample, row.density = min(row.sample, sample), min(row.density, density)
@@ -206,27 +227,33 @@ def print_table(title: str, data: Dataset, oracle: float, rows: list[Row], args:
         f"{oracle:.3f} ± {data.oracle_nll_standard_error():.3f} nats"
     )
     print(
-        f"| model | parameters (unmasked) | test NLL (nats) | - oracle | step wall (ms) | step CPU (ms) "
+        f"| model | parameters (unmasked) | test NLL (nats) | - oracle | step (ms) | loop CPU (ms) "
         f"| sample {args.n:,} (ms) | log_prob {args.n:,} (ms) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
             f"| {row.model} | {row.parameters:,} ({row.unmasked:,}) | {row.nll:.3f} | {row.nll - oracle:+.3f} "
-            f"| {row.step * 1e3:.2f} | {row.step_cpu * 1e3:.2f} | {row.sample * 1e3:.1f} "
+            f"| {row.step * 1e3:.2f} | {row.loop_cpu * 1e3:.2f} | {row.sample * 1e3:.1f} "
             f"| {row.density * 1e3:.1f} |"
         )
 
 
-def print_mean_gaps(gaps: dict[tuple[str, str], list[float]]) -> None:
-    """Test NLL - oracle per data set and model: mean over the seeds ± standard error, and every seed's value."""
-    print("\ngap to the oracle over the seeds (nats; smaller is better)")
-    print("| data set | model | mean ± s.e. | per seed |")
-    print("|---|---|---:|---|")
-    for (dataset, model), values in gaps.items():
-        spread = statistics.stdev(values) / math.sqrt(len(values))
-        per_seed = ", ".join(f"{value:+.3f}" for value in values)
-        print(f"| {dataset} | {model} | {statistics.fmean(values):+.3f} ± {spread:.3f} | {per_seed} |")
+def mean_and_error(values: list[float], digits: int) -> str:
+    """`mean ± standard error` of the values, with `digits` decimals."""
+    return f"{statistics.fmean(values):.{digits}f} ± {statistics.stdev(values) / math.sqrt(len(values)):.{digits}f}"
+
+
+def print_over_seeds(results: dict[tuple[str, str], list[Row]], oracles: dict[tuple[str, int], float]) -> None:
+    """Per data set and model, over the seeds: the gap to the oracle (each seed's and the mean) and the step time."""
+    print("\nover the seeds: test NLL - oracle (nats, smaller is better) and one training step (ms)")
+    print("| data set | model | NLL - oracle, mean ± s.e. | per seed | step (ms), mean ± s.e. |")
+    print("|---|---|---:|---|---:|")
+    for (dataset, model), rows in results.items():
+        gaps = [row.nll - oracles[dataset, seed] for seed, row in enumerate(rows)]
+        per_seed = ", ".join(f"{gap:+.3f}" for gap in gaps)
+        steps = [row.step * 1e3 for row in rows]
+        print(f"| {dataset} | {model} | {mean_and_error(gaps, 3)} | {per_seed} | {mean_and_error(steps, 2)} |")
 
 
 def main() -> None:
@@ -256,19 +283,20 @@ def main() -> None:
         f"batch {args.batch_size}, Adam lr {args.lr:g} with cosine decay, seeds {', '.join(map(str, args.seeds))}"
     )
     start = time.perf_counter()
-    gaps: dict[tuple[str, str], list[float]] = {}  # (data set, model): test NLL - oracle, one per seed
+    results: dict[tuple[str, str], list[Row]] = {}  # (data set, model): one row per seed
+    oracles: dict[tuple[str, int], float] = {}  # (data set, seed's position): oracle NLL
     warm_up(names, load(args.datasets[0], n_train=1_000, n_test=100), args, seed=0)
-    for seed in args.seeds:
+    for number, seed in enumerate(args.seeds):
         for name in args.datasets:
             data = load(name, n_train=10_000, n_test=max(args.n, 2_000), seed=seed)
             rows = [train(model, data, args, seed) for model in names]
-            time_calls(rows, data.test[: args.n], args)
-            oracle = data.oracle_nll()
-            print_table(f"{name}, seed {seed}", data, oracle, rows, args)
+            time_calls(rows, data, args)
+            oracles[name, number] = data.oracle_nll()
+            print_table(f"{name}, seed {seed}", data, oracles[name, number], rows, args)
             for row in rows:
-                gaps.setdefault((name, row.model), []).append(row.nll - oracle)
+                results.setdefault((name, row.model), []).append(row)
     if len(args.seeds) > 1:
-        print_mean_gaps(gaps)
+        print_over_seeds(results, oracles)
     print(f"\ntotal wall time {time.perf_counter() - start:.0f} s; the module docstring says where the models differ")
 
 

@@ -1,7 +1,9 @@
-"""The README's first command, `python3 course.py lab`, starts a JupyterLab that serves the course map."""
+"""The README's commands: `python3 course.py lab` starts a JupyterLab that serves the course map, and
+`python3 course.py test` runs pytest in fast mode with one PyTorch thread per worker."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import secrets
@@ -67,3 +69,24 @@ def test_course_lab_serves_the_course_map(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     assert server.returncode is not None
+
+
+def load_course_script():
+    spec = importlib.util.spec_from_file_location("course_script", ROOT / "course.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_course_test_runs_pytest_in_fast_mode_with_one_thread_unless_told_otherwise(monkeypatch) -> None:
+    course = load_course_script()
+    calls = []
+    monkeypatch.setattr(course.subprocess, "call", lambda command, cwd, env: calls.append((command, env)) or 0)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert course.test(["-k", "flow"]) == 0
+    command, env = calls[-1]
+    assert command[1:4] == ["-m", "pytest", "-n"] and command[-2:] == ["-k", "flow"]
+    assert env["NFCOURSE_FAST"] == "1" and env["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    course.test([])
+    assert calls[-1][1]["OMP_NUM_THREADS"] == "4"

@@ -9,6 +9,7 @@ mode and unset for full mode; a cell that raises stops that notebook and is repo
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -44,15 +45,22 @@ def run(path: Path, full: bool) -> tuple[float, str]:
 
 
 def main() -> int:
-    full = "--full" in sys.argv[1:]
-    paths = [Path(arg).resolve() for arg in sys.argv[1:] if arg != "--full"]
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("notebooks", nargs="*", type=Path, help="notebooks to run (default: every generated one)")
+    options.add_argument("--full", action="store_true", help="full mode (NFCOURSE_FAST unset) instead of fast mode")
+    args = options.parse_args()
+    missing = [str(path) for path in args.notebooks if path.suffix != ".ipynb" or not path.is_file()]
+    if missing:
+        options.error(f"not a notebook file: {', '.join(missing)}")
+    paths = [path.resolve() for path in args.notebooks]
     paths = paths or sorted(p for kind in OUTPUTS for p in (ROOT / kind).glob("*/*.ipynb"))
     print("| notebook | mode | seconds | result |\n|---|---|---:|---|", flush=True)
     failed = False
     for path in paths:
-        seconds, status = run(path, full)
+        seconds, status = run(path, args.full)
         failed |= status != "ok"
-        print(f"| {path.relative_to(ROOT)} | {'full' if full else 'fast'} | {seconds:.1f} | {status} |", flush=True)
+        mode = "full" if args.full else "fast"
+        print(f"| {path.relative_to(ROOT)} | {mode} | {seconds:.1f} | {status} |", flush=True)
     return 1 if failed else 0
 
 
