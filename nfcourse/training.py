@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import torch
 from tqdm.auto import tqdm
 
+from nfcourse.datasets import Dataset
 from nfcourse.flow import Flow
 from nfcourse.i18n import _
 from nfcourse.runtime import device as default_device
@@ -61,6 +62,13 @@ def evaluate_nll(flow: Flow, x: torch.Tensor, batch_size: int = 8192) -> NLL:
     total = sum(-flow.log_prob(batch.to(where)).sum().item() for batch in x.split(batch_size)) / len(x)
     flow.train(was_training)
     return NLL(total=total, per_dim=total / flow.dim)
+
+
+def evaluate_oracle(data: Dataset) -> NLL:
+    r"""The test NLL of the data's true density, $-\frac1N \sum_n \log p(x_n)$ over `data.test`: the best
+    test NLL any model can reach (an estimate of the data's entropy), as an `NLL` to print beside a model's."""
+    total = data.oracle_nll()
+    return NLL(total=total, per_dim=total / data.test.shape[1])
 
 
 def cosine_schedule(steps: int) -> SchedulerFactory:

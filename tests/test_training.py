@@ -10,7 +10,7 @@ from nfcourse.bijectors import AffineLU, Bijector, Compose, ElementwiseAffine, P
 from nfcourse.datasets import load
 from nfcourse.flow import Flow
 from nfcourse.runtime import budget
-from nfcourse.training import NonFiniteLossError, evaluate_nll, fit
+from nfcourse.training import NonFiniteLossError, evaluate_nll, evaluate_oracle, fit
 
 
 def part_one_flow(layers: int = 4) -> Flow:
@@ -69,3 +69,12 @@ def test_training_data_with_nan_is_refused_before_any_step() -> None:
     data[3, 1] = float("nan")
     with pytest.raises(ValueError, match="train contains NaN"):
         fit(part_one_flow(1), data, steps=5, progress=False)
+
+
+def test_the_oracle_is_the_true_density_scored_like_a_flow() -> None:
+    """evaluate_oracle gives the data's own NLL on its test split, in the form evaluate_nll gives a model's."""
+    data = load("eight_gaussians", n_train=100, n_test=500, seed=3)
+    oracle = evaluate_oracle(data)
+    exact = -data.log_prob(data.test.to(torch.float64)).mean().item()
+    assert oracle.total == pytest.approx(exact, rel=1e-12)
+    assert oracle.per_dim == pytest.approx(exact / 2, rel=1e-12)

@@ -45,7 +45,7 @@ from nfcourse.jacobian import brute_force_logdet
 from nfcourse.plotting import compare, plot_deformation, plot_density, plot_samples, plot_training_curves
 from nfcourse.runtime import budget, expect_at_most, seed_everything
 from nfcourse.text import print_rows
-from nfcourse.training import NLL, cosine_schedule, evaluate_nll, fit
+from nfcourse.training import NLL, cosine_schedule, evaluate_nll, evaluate_oracle, fit
 
 generator = seed_everything(0)  # one seed for the whole notebook; pass `generator` wherever we sample
 
@@ -514,7 +514,7 @@ gaussian, flow = gaussian.cpu(), flow.cpu()  # the pictures below sample on the 
 # %% key="moons-nll"
 nll_gaussian = evaluate_nll(gaussian, moons.test)
 nll_flow = evaluate_nll(flow, moons.test)
-nll_oracle = NLL(total=moons.oracle_nll(), per_dim=moons.oracle_nll_per_dim())
+nll_oracle = evaluate_oracle(moons)
 print_rows(
     [
         (tr("one AffineLU (a Gaussian)"), nll_gaussian),

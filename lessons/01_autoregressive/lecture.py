@@ -44,7 +44,7 @@ from nfcourse.plotting import compare, plot_scaling
 from nfcourse.runtime import budget, expect_at_most, seed_everything
 from nfcourse.text import print_rows, right_align
 from nfcourse.timing import seconds_per_call
-from nfcourse.training import NLL, cosine_schedule, evaluate_nll, fit
+from nfcourse.training import cosine_schedule, evaluate_nll, evaluate_oracle, fit
 
 generator = seed_everything(0)  # one seed for the whole notebook; pass `generator` wherever we sample
 
@@ -222,7 +222,7 @@ print(
 
 # %% key="ordering-code"
 moons = load("moons", n_train=10_000, n_test=2_000, seed=0)
-oracle = NLL(total=moons.oracle_nll(), per_dim=moons.oracle_nll_per_dim())
+oracle = evaluate_oracle(moons)
 
 
 def naive_flow(layers: int, hidden: int = 32, order: str = "natural") -> Flow:

@@ -45,7 +45,7 @@ from nfcourse.jacobian import brute_force_logdet
 from nfcourse.plotting import compare, plot_scaling
 from nfcourse.runtime import budget, expect_at_most, seed_everything
 from nfcourse.timing import seconds_per_call
-from nfcourse.training import NLL, cosine_schedule, evaluate_nll, fit
+from nfcourse.training import cosine_schedule, evaluate_nll, evaluate_oracle, fit
 
 generator = seed_everything(0)  # one seed for the whole notebook; pass `generator` wherever we sample
 
@@ -332,7 +332,7 @@ teacher_history = fit(
 )
 teacher = teacher.cpu()
 teacher_nll = evaluate_nll(teacher, moons.test)
-oracle = NLL(total=moons.oracle_nll(), per_dim=moons.oracle_nll_per_dim())
+oracle = evaluate_oracle(moons)
 print(tr("teacher (MAF) test NLL:  {nll}").format(nll=teacher_nll))
 print(tr("oracle (data entropy):   {nll} ± {se:.3f}").format(nll=oracle, se=moons.oracle_nll_standard_error()))
 print(tr("teacher training took {seconds:.0f} s").format(seconds=teacher_history.seconds))
