@@ -21,8 +21,19 @@ def load(kind: str, lang: str, lesson: str) -> nbformat.NotebookNode:
 
 
 def test_every_generated_file_is_up_to_date() -> None:
-    stale = [str(p.relative_to(ROOT)) for p, text in GENERATED.items() if not p.exists() or p.read_text() != text]
+    stale = [str(path.relative_to(ROOT)) for path, text in GENERATED.items() if not build.is_current(path, text)]
     assert not stale, f"run `python -m tools.build`: out of date: {stale}"
+
+
+def test_up_to_date_means_the_same_content_not_the_same_bytes() -> None:
+    """A tool release that writes the same notebook differently (indentation, minor version) changes nothing."""
+    path = ROOT / "notebooks" / "en" / "00_recap.ipynb"
+    text = GENERATED[path]
+    rewritten = json.loads(text)
+    rewritten["nbformat_minor"] = 99
+    assert build.is_current(path, json.dumps(rewritten, indent=4, sort_keys=False))
+    rewritten["cells"][-1]["source"] = "changed"
+    assert not build.is_current(path, json.dumps(rewritten))
 
 
 def test_no_generated_folder_holds_a_notebook_that_no_source_makes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -51,3 +52,21 @@ def test_language_can_be_chosen_by_environment_variable() -> None:
     env = {**os.environ, "NFCOURSE_LANG": "ja"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "ja"
+
+
+def test_a_compiled_catalog_is_current_when_it_maps_the_same_messages(tmp_path, monkeypatch) -> None:
+    """Another babel release writes another header into the .mo; only a changed translation makes it stale."""
+    catalog = messages.load("de")
+    monkeypatch.setattr(messages, "mo_path", lambda language: tmp_path / f"{language}.mo")
+    assert not messages.compiled_is_current("de", catalog)  # no file yet
+    compiled = messages.serialize_mo(catalog)
+    header = re.search(rb"Generated-By: Babel [0-9.]+", compiled)
+    assert header is not None
+    another_release = re.sub(rb"[0-8]", b"9", header[0])  # same length, so the file stays valid
+    (tmp_path / "de.mo").write_bytes(compiled.replace(header[0], another_release))
+    assert (tmp_path / "de.mo").read_bytes() != compiled
+    assert messages.compiled_is_current("de", messages.load("de"))
+    changed = messages.load("de")
+    message = next(m for m in changed if m.id and m.string)
+    message.string = message.string + " (changed)"
+    assert not messages.compiled_is_current("de", changed)

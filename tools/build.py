@@ -11,12 +11,15 @@ For each lesson and language (en, de, ja) it writes
 
 and the course map: `index.ipynb` and the table between the course-map markers in README.md, and for the
 grader `nfcourse/grading/sheets/NN_slug.json`, the code of each sheet (see nfcourse/grading/sheets.py).
-Notebooks have no outputs, stable cell ids (the source keys) and deterministic bytes, so building twice
-changes nothing and a test can tell when a generated file is out of date.
+Notebooks have no outputs and stable cell ids (the source keys), so building twice changes nothing and a
+test can tell when a generated file is out of date. "Up to date" means the same content (cells, sources,
+metadata; the JSON data of a sheet), not the same bytes: a new release of nbformat or jupytext that writes
+the same notebook with other whitespace or another minor format version leaves the committed files alone.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -184,6 +187,25 @@ def grading_sheet(source: Source) -> str:
     return sheet_data(source.lesson, [(cell.key, cell.source, roles.get(cell.key, "")) for cell in code], checks)
 
 
+def content(path: Path, text: str) -> object:
+    """What a generated file says, independent of how a tool happened to write it.
+
+    A notebook is its cells (ids, kinds, sources, metadata, outputs) and its metadata, without the
+    nbformat version numbers; a sheet's JSON is its data; any other file is its text.
+    """
+    if path.suffix == ".ipynb":
+        notebook = nbformat.reads(text, as_version=4)
+        return {"cells": notebook.cells, "metadata": notebook.metadata}
+    if path.suffix == ".json":
+        return json.loads(text)
+    return text
+
+
+def is_current(path: Path, text: str) -> bool:
+    """True if the file at `path` exists and says what `text` says (see `content`)."""
+    return path.exists() and content(path, path.read_text(encoding="utf-8")) == content(path, text)
+
+
 def generated_now() -> list[Path]:
     """The notebooks in the generated folders, whether or not a source still makes them."""
     return sorted([*(path for kind in OUTPUTS for path in (ROOT / kind).glob("*/*.ipynb")), *SHEETS.glob("*.json")])
@@ -199,7 +221,7 @@ def main() -> int:
             if not check_only:
                 path.unlink()
     for path, text in files.items():
-        if path.exists() and path.read_text(encoding="utf-8") == text:
+        if is_current(path, text):
             continue
         stale.append(path.relative_to(ROOT))
         if not check_only:

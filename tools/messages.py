@@ -21,7 +21,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
+from babel.messages.mofile import read_mo, write_mo
 
 from tools import catalogs
 from tools.catalogs import new_catalog
@@ -59,6 +59,28 @@ def serialize_mo(catalog: Catalog) -> bytes:
     return buffer.getvalue()
 
 
+def translations(catalog: Catalog) -> dict[tuple[str | None, object], object]:
+    """What a catalog maps: (context, English) -> translation, for every message but the header.
+
+    Comparing this, not the bytes, tells whether a .mo file is current: babel's version, which it writes
+    into the .mo header, says nothing about the messages.
+    """
+    return {(message.context, message.id): message.string for message in catalog if message.id}
+
+
+def mo_path(language: str) -> Path:
+    return po_path(language).with_suffix(".mo")
+
+
+def compiled_is_current(language: str, catalog: Catalog) -> bool:
+    """True if the .mo file of `language` maps the same messages to the same translations as `catalog`."""
+    if not mo_path(language).exists():
+        return False
+    with mo_path(language).open("rb") as f:
+        on_disk = read_mo(f)
+    return translations(on_disk) == translations(read_mo(io.BytesIO(serialize_mo(catalog))))
+
+
 def update() -> None:
     fresh = template()
     for language in TRANSLATED:
@@ -71,7 +93,7 @@ def update() -> None:
 
 def compile_all() -> None:
     for language in TRANSLATED:
-        path = po_path(language).with_suffix(".mo")
+        path = mo_path(language)
         path.write_bytes(serialize_mo(load(language)))
         print(f"wrote {path.relative_to(ROOT)}")
 
@@ -99,9 +121,8 @@ def problems() -> list[str]:
             elif placeholders(message.string) != placeholders(msgid):
                 found.append(f"{language}: placeholders differ from the English: {msgid!r}")
         found += [f"{language}: obsolete entry (run update): {m.id!r}" for m in catalog.obsolete.values()]
-        mo = po_path(language).with_suffix(".mo")
-        if not mo.exists() or mo.read_bytes() != serialize_mo(catalog):
-            found.append(f"{language}: {mo.relative_to(ROOT)} is out of date (run compile)")
+        if not compiled_is_current(language, catalog):
+            found.append(f"{language}: {mo_path(language).relative_to(ROOT)} is out of date (run compile)")
     return found
 
 

@@ -66,6 +66,3 @@ def judge_values(
 def rounded(values: torch.Tensor, digits: int) -> list[float]:
     """A row of a tensor as a short list for a message."""
     return [round(value, digits) for value in values.reshape(-1).tolist()]
-
-
-# owned
