@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The course's front door: set everything up, then open the course or run the tests.
 
-    python3 course.py lab     set up, then open the course map in JupyterLab
-    python3 course.py test    set up, then run every test (notebooks in fast mode)
+    python3 course.py lab            set up, then open the course map in JupyterLab
+    python3 course.py test           set up, then run every test (notebooks in fast mode)
+    python3 course.py test --full    the same with the notebooks' full training budgets and targets
 
 Set-up reuses the Python environment you are in when it is a virtual or conda environment;
 otherwise it creates (or reuses) `.venv/` beside this file and restarts itself there. It installs
@@ -82,13 +83,19 @@ def lab(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    """Run the library tests and every notebook with nbval, in fast mode and in parallel.
+    """Run the library tests and every notebook with nbval, in fast mode (or full mode with `--full`), in parallel.
 
-    The parallel workers (one per CPU core) and the notebook kernels they start get one PyTorch thread
-    each, unless OMP_NUM_THREADS is already set: with PyTorch's default (one thread per core in every
+    In full mode every training run gets the budget a learner runs, and every target a lesson states
+    (`expect_at_most`) is checked: `python3 course.py test --full notebooks/en` runs the English lectures
+    that way. The parallel workers (one per CPU core) and the notebook kernels they start get one PyTorch
+    thread each, unless OMP_NUM_THREADS is already set: with PyTorch's default (one thread per core in every
     process) the threads outnumber the cores and wait on each other, which made the run several times slower.
     """
-    env = {**os.environ, "NFCOURSE_FAST": "1"}
+    full = "--full" in args
+    args = [arg for arg in args if arg != "--full"]
+    env = {key: value for key, value in os.environ.items() if key != "NFCOURSE_FAST"}
+    if not full:
+        env["NFCOURSE_FAST"] = "1"
     env.setdefault("OMP_NUM_THREADS", "1")
     command = [sys.executable, "-m", "pytest", "-n", "auto", "--dist", "loadscope", *args]
     return subprocess.call(command, cwd=ROOT, env=env)

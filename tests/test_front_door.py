@@ -90,3 +90,13 @@ def test_course_test_runs_pytest_in_fast_mode_with_one_thread_unless_told_otherw
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     course.test([])
     assert calls[-1][1]["OMP_NUM_THREADS"] == "4"
+
+
+def test_course_test_full_runs_without_fast_mode(monkeypatch) -> None:
+    course = load_course_script()
+    calls = []
+    monkeypatch.setattr(course.subprocess, "call", lambda command, cwd, env: calls.append((command, env)) or 0)
+    monkeypatch.setenv("NFCOURSE_FAST", "1")  # even when the caller's shell has fast mode on
+    assert course.test(["--full", "notebooks/en"]) == 0
+    command, env = calls[-1]
+    assert "NFCOURSE_FAST" not in env and "--full" not in command and command[-1] == "notebooks/en"
