@@ -6,15 +6,21 @@ divergence, estimated by Monte Carlo on its own samples:
 
 Math:      $\mathrm{KL}(q \,\|\, p) = \mathbb E_{x \sim q}[\log q(x) - \log p(x)]
            \approx \frac1n \sum_{k=1}^n \big(\log q(x_k) - \log p(x_k)\big)$,  $x_k = f_q(u_k)$
-Gradient:  reparameterized: $x_k$ is a differentiable function of the student's parameters
+Gradient:  reparameterized: $x_k = f_q(u_k)$ with $u_k \sim \mathcal N(0, I)$, whose law does not depend on
+           the student's parameters, so the gradient of the average is the average of the gradients
+Annealing: the reverse KL is mode-seeking: a student may leave out part of the teacher's mass for good.
+           Minimizing $\mathbb E_q[\log q - \beta \log p]$ instead fits $q$ to the flattened teacher
+           $p^\beta / Z_\beta$; raising $\beta$ from below 1 to 1 during training (`annealing`) lets the
+           student cover all of the teacher first and sharpen afterwards. At $\beta = 1$ it is the KL again.
 Training:  `distill(student, teacher, steps=...)`, a short loop like `nfcourse.training.fit`, without data
-Reference: van den Oord et al., Parallel WaveNet: Fast High-Fidelity Speech Synthesis, 2017, arXiv:1711.10433
+Reference: van den Oord et al., Parallel WaveNet: Fast High-Fidelity Speech Synthesis, 2018, arXiv:1711.10433
 Lessons:   03
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -27,19 +33,47 @@ from nfcourse.training import NonFiniteLossError, SchedulerFactory
 from nfcourse.validation import check_positive_int
 
 
-def distillation_loss(student: Flow, teacher: Flow, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def distillation_loss(
+    student: Flow, teacher: Flow, n: int, generator: torch.Generator | None = None, beta: float = 1.0
+) -> torch.Tensor:
     r"""The Monte-Carlo estimate of $\mathrm{KL}(q_\text{student} \| p_\text{teacher})$ from `n` student samples.
 
-    Unbiased for the KL; its gradient reaches the student through the samples. Freeze the teacher
-    (`teacher.requires_grad_(False)`) so that an optimizer step changes only the student.
+    Unbiased for the KL; its gradient reaches the student through the samples and through their
+    log-density under the student. Freeze the teacher
+    (`teacher.requires_grad_(False)`) so that an optimizer step changes only the student. With
+    `beta` $< 1$ it estimates $\mathbb E_q[\log q - \beta \log p]$, the loss of annealed distillation
+    (see the module docstring), which is not a KL.
     """
-    x, student_log_prob = student.sample_and_log_prob(check_positive_int(n, "n"), generator)
-    return (student_log_prob - teacher.log_prob(x)).mean()
+    log_q, log_p = log_densities_of_student_samples(student, teacher, n, generator)
+    return (log_q - beta * log_p).mean()
+
+
+def log_densities_of_student_samples(
+    student: Flow, teacher: Flow, n: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""$\log q(x_k)$ and $\log p(x_k)$, each of shape (n,), at `n` samples $x_k = f_q(u_k)$ of the student."""
+    x, log_q = student.sample_and_log_prob(check_positive_int(n, "n"), generator)
+    return log_q, teacher.log_prob(x)
+
+
+def annealing(start: float, steps: int) -> Callable[[int], float]:
+    r"""The schedule $\beta_t = \min\big(1,\ \beta_0 + (1 - \beta_0)\, t / T\big)$, from $\beta_0$ up to 1.
+
+    $\beta_0$ is `start`, $T$ is `steps`. Pass it to `distill(..., beta=annealing(0.1, steps // 2))`; after
+    step $T$ the loss is the KL.
+    """
+    check_positive_int(steps, "steps")
+    if not 0 < start <= 1:
+        raise ValueError(_("The annealing must start at a beta in (0, 1], got {start}.").format(start=start))
+    return lambda step: min(1.0, start + (1 - start) * step / steps)
 
 
 @dataclass
 class DistillationHistory:
-    """What `distill` recorded: the reverse-KL estimate (nats, per sample) averaged over every `log_every` steps."""
+    """What `distill` recorded: the reverse-KL estimate (nats, per sample) averaged over every `log_every` steps.
+
+    With annealing the loss differs from the KL while $\beta < 1$; `kl` is always the KL estimate itself.
+    """
 
     steps: list[int] = field(default_factory=list)
     kl: list[float] = field(default_factory=list)
@@ -55,6 +89,7 @@ def distill(
     lr: float = 1e-3,
     schedule: SchedulerFactory | None = None,
     clip_grad_norm: float | None = None,
+    beta: Callable[[int], float] | None = None,
     log_every: int = 25,
     seed: int = 0,
     device: torch.device | str | None = None,
@@ -63,7 +98,8 @@ def distill(
     r"""Train `student` to match the frozen `teacher` by minimizing $\mathrm{KL}(q \,\|\, p)$ on its own samples.
 
     Math:   each step draws $u_k \sim \mathcal N(0, I)$, $x_k = f_q(u_k)$, $k = 1..B$, and takes one Adam step on
-            $\frac1B \sum_k \big(\log q(x_k) - \log p(x_k)\big)$ (`distillation_loss`)
+            $\frac1B \sum_k \big(\log q(x_k) - \beta_t \log p(x_k)\big)$ (`distillation_loss`); $\beta_t = 1$
+            unless `beta`, a schedule such as `annealing(0.1, steps // 2)`, gives $\beta_t$ for step $t = 1, 2, \dots$
     Cost:   one student forward pass (samples and their log-density) and one teacher density pass per step:
             both are the fast directions when the student is an IAF and the teacher a MAF
 
@@ -93,7 +129,9 @@ def distill(
     bar = tqdm(range(1, steps + 1), desc=_("distillation"), disable=not progress, leave=False)
     try:
         for step in bar:
-            loss = distillation_loss(student, teacher, batch_size, generator)
+            log_q, log_p = log_densities_of_student_samples(student, teacher, batch_size, generator)
+            beta_now = beta(step) if beta is not None else 1.0
+            loss = (log_q - beta_now * log_p).mean()
             if not torch.isfinite(loss):
                 raise NonFiniteLossError(
                     _(
@@ -108,7 +146,7 @@ def distill(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            window.append(loss.item())
+            window.append((log_q - log_p).mean().item())
             if step % log_every == 0 or step == steps:
                 history.steps.append(step)
                 history.kl.append(sum(window) / len(window))

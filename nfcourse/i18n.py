@@ -6,12 +6,18 @@ Messages are marked in the code with `_("...")` and translated in gettext catalo
 
 The language is chosen once, by `set_language("de")` or by the environment variable
 `NFCOURSE_LANG` (read at import); every later message uses it.
+
+Numbers are written the way the reader's language writes them. A translated message is a `Message`,
+whose `.format(...)` passes every number through `number`: German swaps the decimal point and the
+thousands separator (0,534 and 17.412, where English and Japanese write 0.534 and 17,412), and a
+truth value reads as a word ("yes"/"ja"/"はい"), not as Python's `True`.
 """
 
 from __future__ import annotations
 
 import gettext
 import os
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -59,9 +65,35 @@ def get_language() -> str:
     return _language
 
 
-def _(message: str) -> str:
+def number(value: object, spec: str = "") -> str:
+    """`format(value, spec)` as the chosen language writes numbers; other values are formatted as usual.
+
+    German: `number(17412, ",d")` is "17.412" and `number(0.5344, ".3f")` is "0,534"; English and
+    Japanese keep Python's "17,412" and "0.534". `True`/`False` become the words for yes and no.
+    """
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    text = format(value, spec)
+    if _language == "de" and isinstance(value, int | float):
+        text = text.translate(str.maketrans({".": ",", ",": "."}))
+    return text
+
+
+class _NumberFormatter(string.Formatter):
+    def format_field(self, value: object, format_spec: str) -> str:
+        return number(value, format_spec)
+
+
+class Message(str):
+    """A translated message. `.format` works like `str.format`, with numbers written by `number`."""
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        return _NumberFormatter().vformat(self, args, kwargs)
+
+
+def _(message: str) -> Message:
     """Translate `message` into the chosen language (gettext's usual short name)."""
-    return _translations(_language).gettext(message)
+    return Message(_translations(_language).gettext(message))
 
 
 # In a notebook, IPython rebinds `_` to the last cell's value, so lessons call the same function `tr`.

@@ -50,8 +50,36 @@ def budget(full: int, fast: int) -> int:
     return fast if is_fast_mode() else full
 
 
+def by_mode(full: float, fast: float) -> float:
+    """A setting other than a budget that differs between the modes: `fast` in fast mode, else `full`.
+
+    For example a learning rate with which a short fast-mode run still gets somewhere; say in the lesson
+    that the two modes differ in it.
+    """
+    return fast if is_fast_mode() else full
+
+
 class TargetMissedError(AssertionError):
     """A full-mode run missed the number its lesson promises (a training budget or bound to revisit)."""
+
+
+class FormulaMismatchError(AssertionError):
+    """A formula stated in a lesson's prose disagrees with what the code counts: the prose or the code is wrong."""
+
+
+def expect_equal(what: str, counted: object, formula: object) -> None:
+    """Check a formula of the prose against the number the code counts (e.g. parameters), in every mode.
+
+    Counts are exact, so they must agree exactly; a disagreement raises `FormulaMismatchError`, since
+    the notebook would otherwise teach a formula that its own model does not follow.
+    """
+    if counted != formula:
+        raise FormulaMismatchError(
+            _("{what}: the code counts {counted}, the formula gives {formula}.").format(
+                what=what, counted=counted, formula=formula
+            )
+        )
+    print(_("{what}: the formula agrees with the count").format(what=what))
 
 
 def expect_at_most(what: str, value: float, bound: float) -> None:
@@ -59,17 +87,30 @@ def expect_at_most(what: str, value: float, bound: float) -> None:
 
     In fast mode the budgets are too small to reach the target, so the number is only printed.
     """
+    messages = (
+        _("{what}: {value:.3f} (target in full mode: at most {bound:.3f}; fast mode, not checked)"),
+        _("{what}: {value:.3f}, at most {bound:.3f} as promised"),
+        _("{what} is {value:.3f}, above the target {bound:.3f}. Something changed: check the training budget."),
+    )
+    _expect(what, value, bound, value <= bound, messages)
+
+
+def expect_at_least(what: str, value: float, bound: float) -> None:
+    """Like `expect_at_most`, for a number that must reach `bound` (a gain, or a gap that the lesson says is large)."""
+    messages = (
+        _("{what}: {value:.3f} (target in full mode: at least {bound:.3f}; fast mode, not checked)"),
+        _("{what}: {value:.3f}, at least {bound:.3f} as promised"),
+        _("{what} is {value:.3f}, below the target {bound:.3f}. Something changed: check the training budget."),
+    )
+    _expect(what, value, bound, value >= bound, messages)
+
+
+def _expect(what: str, value: float, bound: float, met: bool, messages: tuple[str, str, str]) -> None:
+    """Print the fast-mode note or the kept promise, or raise `TargetMissedError` with the third message."""
+    fast, kept, missed = (message.format(what=what, value=value, bound=bound) for message in messages)
     if is_fast_mode():
-        print(
-            _("{what}: {value:.3f} (target in full mode: at most {bound:.3f}; fast mode, not checked)").format(
-                what=what, value=value, bound=bound
-            )
-        )
-    elif value <= bound:
-        print(_("{what}: {value:.3f}, at most {bound:.3f} as promised").format(what=what, value=value, bound=bound))
+        print(fast)
+    elif met:
+        print(kept)
     else:
-        raise TargetMissedError(
-            _(
-                "{what} is {value:.3f}, above the target {bound:.3f}. Something changed: check the training budget."
-            ).format(what=what, value=value, bound=bound)
-        )
+        raise TargetMissedError(missed)

@@ -16,7 +16,7 @@ MISTAKES = [
     ("01.sample", SAMPLE_ONE_PASS, 0, "Only the first coordinate is right"),
     ("01.sample", ("mu, alpha = conditioner(x)  #", "mu, alpha = conditioner(u)  #"), 0, "from the noise u"),
     ("01.sample", ("torch.exp(alpha[:, i])", "torch.exp(-alpha[:, i])"), 0, "divided by exp(alpha)"),
-    ("01.sample", ("for i in range(u.shape[1]):", "for i in range(u.shape[1] - 1):"), 1, "off by one"),
+    ("01.sample", ("for i in range(u.shape[1]):", "for i in range(u.shape[1] - 1):"), 0, "off by one"),
     ("01.sample", ("return x, alpha.sum(dim=1)", "return x, -alpha.sum(dim=1)"), 3, "wrong sign"),
     ("01.sample", ("return x, alpha.sum(dim=1)", "return x, alpha"), 3, "sum over the dimensions"),
     ("01.gaussian", ("conditional(i, x[:, :i])", "conditional(i, x[:, : i + 1])"), 0, "itself included"),

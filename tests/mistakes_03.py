@@ -11,6 +11,10 @@ NO_GRAD = (
     "with torch.no_grad():\n        x, log_q = student.sample_and_log_prob(n, generator)\n"
     "    return (log_q - teacher.log_prob(x)).mean()"
 )
+NO_GRAD_TEACHER = (
+    "x, log_q = student.sample_and_log_prob(n, generator)\n    with torch.no_grad():\n"
+    "        log_p = teacher.log_prob(x)\n    return (log_q - log_p).mean()"
+)
 
 MISTAKES = [
     ("03.invert", ("x, logdet = self.bijector.inverse(u)", "x, logdet = self.bijector.forward(u)"), 2, "not swapped"),
@@ -23,10 +27,12 @@ MISTAKES = [
     ("03.iaf_sample", ("return x, log_base - alpha.sum(dim=1)", "return x, -alpha.sum(dim=1)"), 2, "base density"),
     ("03.iaf_sample", ("-0.5 * (u**2)", "-0.5 * (x**2)"), 2, "evaluated at x"),
     ("03.iaf_sample", (" - 0.5 * u.shape[1] * math.log(2 * math.pi)", ""), 2, "constant of log N(u; 0, I)"),
+    ("03.iaf_sample", ("0.5 * u.shape[1] * math.log", "0.5 * math.log"), 2, "once per coordinate"),
     ("03.iaf_sample", ("x = u * torch.exp(alpha) + mu", "x = (u - mu) * torch.exp(-alpha)"), 2, "density direction"),
     ("03.distillation", ("(log_q - teacher.log_prob(x))", "(teacher.log_prob(x) - log_q)"), 0, "sign is flipped"),
     ("03.distillation", (REVERSE_KL, FORWARD_KL), 0, "forward KL"),
     ("03.distillation", ("teacher.log_prob(x)", "teacher.log_prob(x.detach())"), 2, "teacher's term"),
     ("03.distillation", (".mean()", ".sum()"), 0, "summed"),
     ("03.distillation", (REVERSE_KL, NO_GRAD), 2, "No gradient reached"),
+    ("03.distillation", (REVERSE_KL, NO_GRAD_TEACHER), 2, "torch.no_grad()"),
 ]

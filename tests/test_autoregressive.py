@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from registry import randomised
 
 from nfcourse.bijectors import AffineAutoregressive, ElementwiseAffine, Invert, iaf, maf
-from nfcourse.conditioners import MADE, NaiveConditioner, input_order, made_masks
+from nfcourse.conditioners import MADE, NaiveConditioner, hidden_degrees, input_order, made_masks
 from nfcourse.distillation import distillation_loss
 from nfcourse.flow import Flow
 from nfcourse.jacobian import jacobian
@@ -169,3 +169,17 @@ def test_distillation_gradient_matches_the_closed_form() -> None:
     distillation_loss(student, teacher, 20_000, torch.Generator().manual_seed(0)).backward()
     grad_mu = student.bijector.mu.grad.item()
     assert abs(grad_mu - 0.7) < 0.03  # standard error of the estimate: sigma_q / sigma_p^2 / sqrt(n) = 0.007
+
+
+@pytest.mark.parametrize("dim", [3, 5, 8])
+def test_the_off_by_one_hint_of_the_masks_task_says_what_such_masks_do(dim: int) -> None:
+    """Self-check 02.masks says of a hidden rule with > instead of >=: no path from the input just before
+    output i to output i, and the output of degree 2 sees no input. Both are checked on such masks."""
+    degrees = torch.arange(1, dim + 1)
+    hidden = hidden_degrees(3 * dim, dim)
+    wrong_hidden = (hidden[:, None] > degrees[None, :]).float()  # (H, D)
+    output = (degrees[:, None] > hidden[None, :]).float()  # (D, H)
+    reaches = (output @ wrong_hidden) > 0  # reaches[i, j]: some path from input j to output i
+    assert not any(reaches[i, i - 1] for i in range(1, dim))
+    assert not reaches[1].any()
+    assert reaches[2:, 0].all()  # and the first input still reaches every output from the third on

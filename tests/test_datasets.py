@@ -406,3 +406,28 @@ def test_bad_calls_on_a_dataset_raise_clear_errors(datasets: dict[str, Dataset])
         data.sample(0, torch.Generator())
     with pytest.raises(TypeError, match=r"generator must be a torch\.Generator"):
         data.sample(10, None)
+
+
+@pytest.mark.parametrize("name", ["moons", "spirals", "rings"])
+def test_curve_shares_of_fresh_data_estimate_the_curve_weights(name: str) -> None:
+    """The shares of n fresh points lie within 4 standard errors of the curves' weights w_k."""
+    data = load(name, n_train=10, n_test=10, seed=0)
+    n = 20_000
+    shares = data.curve_shares(data.sample(n, torch.Generator().manual_seed(1)))
+    weights = data.distribution.weights
+    standard_errors = (weights * (1 - weights) / n).sqrt()  # of a share of n draws; P(k|x) in [0, 1] varies less
+    assert shares.sum().item() == pytest.approx(1.0)
+    assert torch.all((shares - weights).abs() <= 4 * standard_errors), (shares, weights)
+
+
+def test_curve_probabilities_name_the_curve_a_point_lies_on() -> None:
+    data = load("moons", n_train=10, n_test=10, seed=0)
+    on_curves = data.standardization.to_standard(torch.tensor([[0.0, 1.0], [1.0, -0.5]], dtype=torch.float64))
+    probabilities = data.distribution.curve_probabilities(data.standardization.to_raw(on_curves))
+    assert torch.allclose(probabilities, torch.eye(2, dtype=torch.float64), atol=1e-6)
+
+
+def test_curve_shares_need_a_data_set_made_of_curves() -> None:
+    data = load("checkerboard", n_train=10, n_test=10, seed=0)
+    with pytest.raises(ValueError, match="not made of curves"):
+        data.curve_shares(data.test)

@@ -7,7 +7,7 @@ import torch
 from registry import randomised
 
 from nfcourse.bijectors import ElementwiseAffine, iaf, maf
-from nfcourse.distillation import distill, distillation_loss
+from nfcourse.distillation import annealing, distill, distillation_loss
 from nfcourse.flow import Flow
 from nfcourse.training import NonFiniteLossError
 
@@ -57,3 +57,38 @@ def test_distill_stops_with_a_clear_message_when_the_kl_is_not_finite() -> None:
 def test_distill_rejects_a_teacher_of_another_dimension() -> None:
     with pytest.raises(ValueError, match="dimension 2 but the teacher 3"):
         distill(Flow(ElementwiseAffine(2), 2), Flow(ElementwiseAffine(3), 3), steps=1, progress=False)
+
+
+def test_annealing_rises_linearly_from_its_start_to_one_and_stays_there() -> None:
+    beta = annealing(0.2, steps=100)
+    assert beta(0) == pytest.approx(0.2) and beta(50) == pytest.approx(0.6)
+    assert beta(100) == 1.0 and beta(5000) == 1.0
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        annealing(0.0, steps=100)
+
+
+def test_a_student_at_beta_fits_the_flattened_teacher() -> None:
+    r"""At constant $\beta$ the minimizer of $E_q[\log q - \beta \log p]$ is $p^\beta / Z$: for a Gaussian teacher,
+    the same mean and standard deviations $\sigma / \sqrt\beta$, here (0.5, 2) / 0.5 = (1, 4)."""
+    student, teacher = Flow(ElementwiseAffine(2), 2), gaussian_teacher()
+    distill(student, teacher, steps=800, batch_size=256, lr=3e-2, beta=lambda step: 0.25, progress=False, device="cpu")
+    scale = student.bijector.alpha.detach().exp()
+    torch.testing.assert_close(student.bijector.mu.detach(), torch.tensor([1.0, -2.0]), atol=0.1, rtol=0)
+    torch.testing.assert_close(scale, torch.tensor([1.0, 4.0]), atol=0, rtol=0.05)
+
+
+def test_the_history_records_the_kl_not_the_annealed_loss() -> None:
+    """The first step's samples are the same with and without annealing, so is the KL recorded for them."""
+    histories = []
+    for beta in (None, annealing(0.2, steps=10)):
+        student = Flow(ElementwiseAffine(2), 2)
+        histories.append(distill(student, gaussian_teacher(), steps=1, log_every=1, beta=beta, progress=False))
+    assert histories[0].kl == histories[1].kl
+
+
+def test_distillation_loss_with_beta_weights_the_teachers_term() -> None:
+    student, teacher = Flow(ElementwiseAffine(2), 2), gaussian_teacher()
+    generator = torch.Generator().manual_seed(3)
+    x, log_q = student.sample_and_log_prob(100, torch.Generator().manual_seed(3))
+    expected = (log_q - 0.3 * teacher.log_prob(x)).mean()
+    torch.testing.assert_close(distillation_loss(student, teacher, 100, generator, beta=0.3), expected)

@@ -70,3 +70,18 @@ def test_a_compiled_catalog_is_current_when_it_maps_the_same_messages(tmp_path, 
     message = next(m for m in changed if m.id and m.string)
     message.string = message.string + " (changed)"
     assert not messages.compiled_is_current("de", changed)
+
+
+def test_a_japanese_label_with_math_beside_japanese_text_is_reported(monkeypatch) -> None:
+    """matplotlib draws a whole label that contains $...$ in its math font, which has no Japanese glyphs."""
+    from tools.catalogs import new_catalog
+
+    english = "$x_1$ along the line $x_2 = 0$"
+    template, japanese = new_catalog(), new_catalog("ja")
+    template.add(english)
+    japanese.add(english, "直線 $x_2 = 0$ 上の $x_1$")
+    monkeypatch.setattr(messages, "template", lambda: template)
+    monkeypatch.setattr(messages, "load", lambda language: japanese if language == "ja" else template)
+    assert any("math font" in line for line in messages.problems())
+    japanese[english].string = "直線 x₂ = 0 上の x₁"
+    assert not any("math font" in line for line in messages.problems())

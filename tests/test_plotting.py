@@ -19,7 +19,7 @@ from torch import nn
 
 from nfcourse.bijectors import AffineLU, Compose, PReLU
 from nfcourse.flow import Flow
-from nfcourse.i18n import get_language, set_language
+from nfcourse.i18n import get_language, set_language, using_language
 from nfcourse.plotting import (
     compare,
     density_grid,
@@ -183,15 +183,18 @@ def test_plot_training_curves_accepts_a_history_without_evaluations():
     assert [text.get_text() for text in ax.get_legend().get_texts()] == ["training"]
 
 
-def test_plot_deformation_has_a_panel_for_the_noise_and_one_after_each_layer():
+def test_plot_deformation_has_a_panel_for_the_noise_and_one_after_each_step_named_in_words():
     fig = plot_deformation(tiny_flow(), n_points=100, n_lines=3)
     assert len(visible_axes(fig)) == 4
     assert [ax.get_title() for ax in visible_axes(fig)] == [
         "noise u",
-        "layer 1: AffineLU",
-        "layer 2: PReLU",
-        "layer 3: AffineLU",
+        "step 1: affine map (LU)",
+        "step 2: PReLU",
+        "step 3: affine map (LU)",
     ]
+    with using_language("ja"):
+        titles = [ax.get_title() for ax in visible_axes(plot_deformation(tiny_flow(), n_points=10, n_lines=2))]
+    assert titles[1] == "ステップ 1：アフィン変換（LU 分解）"
     assert len(visible_axes(plot_deformation(tiny_flow().bijector, n_points=10, layers=[0, 3]))) == 2
 
 

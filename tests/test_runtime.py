@@ -39,3 +39,34 @@ def test_without_fast_mode_the_full_budget_is_used(monkeypatch: pytest.MonkeyPat
 def test_nonsense_budgets_are_rejected(full: object, fast: object) -> None:
     with pytest.raises(ValueError, match=r"full|fast"):
         budget(full=full, fast=fast)  # type: ignore[arg-type]
+
+
+def test_expect_equal_passes_a_formula_that_agrees_and_stops_one_that_does_not(capsys) -> None:
+    from nfcourse.runtime import FormulaMismatchError, expect_equal
+
+    expect_equal("parameters of MADE", [17412, 41344], [17412, 41344])
+    assert "agrees" in capsys.readouterr().out
+    with pytest.raises(FormulaMismatchError, match="41344"):
+        expect_equal("parameters of MADE", [17412, 41344], [17412, 24960])
+
+
+def test_expect_at_least_checks_in_full_mode_and_only_prints_in_fast_mode(monkeypatch, capsys) -> None:
+    from nfcourse.runtime import TargetMissedError, expect_at_least
+
+    monkeypatch.setenv("NFCOURSE_FAST", "0")
+    expect_at_least("gain", 0.7, 0.5)
+    assert "at least 0.500 as promised" in capsys.readouterr().out
+    with pytest.raises(TargetMissedError, match=r"below the target 0\.500"):
+        expect_at_least("gain", 0.3, 0.5)
+    monkeypatch.setenv("NFCOURSE_FAST", "1")
+    expect_at_least("gain", 0.3, 0.5)
+    assert "fast mode, not checked" in capsys.readouterr().out
+
+
+def test_by_mode_picks_the_setting_of_the_mode(monkeypatch) -> None:
+    from nfcourse.runtime import by_mode
+
+    monkeypatch.setenv("NFCOURSE_FAST", "1")
+    assert by_mode(full=1e-3, fast=3e-3) == 3e-3
+    monkeypatch.setenv("NFCOURSE_FAST", "0")
+    assert by_mode(full=1e-3, fast=3e-3) == 1e-3

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import denormalize, normalize, read_po, write_po
 
 FIXED_DATE = datetime.datetime(2026, 11, 23, tzinfo=datetime.timezone.utc)  # keeps the files byte-stable
+GENERATED_BY = re.compile(r'^"Generated-By: [^"\n]*\\n"\n', re.M)
 
 
 def new_catalog(language: str | None = None) -> Catalog:
@@ -70,9 +72,14 @@ def with_previous_ids(text: str, catalog: Catalog) -> str:
 
 
 def save(path: Path, catalog: Catalog, *, sort: bool) -> None:
-    """Write `catalog` as a .po file: no line wrapping, previous msgids of fuzzy entries kept."""
+    """Write `catalog` as a .po file: no line wrapping, previous msgids of fuzzy entries kept.
+
+    Babel writes its own version into the header ("Generated-By"); that line is left out, so that a new
+    babel release does not change every catalog it saves.
+    """
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=0, include_previous=False, include_lineno=False, sort_output=sort)
-    text = with_previous_ids(buffer.getvalue().decode("utf-8"), catalog)
+    text = GENERATED_BY.sub("", buffer.getvalue().decode("utf-8"), count=1)
+    text = with_previous_ids(text, catalog)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(text.encode("utf-8"))

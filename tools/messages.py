@@ -15,6 +15,7 @@ Translate by editing the msgstr lines of the .po files (any PO editor works), th
 from __future__ import annotations
 
 import io
+import re
 import string
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ LOCALE = PACKAGE / "locale"
 LESSONS = ROOT / "lessons"  # strings in lesson code cells, written tr("..."), live in this catalog too
 TOOLS = ROOT / "tools"  # and the headers and banners that the build writes into the notebooks
 KEYWORDS = {"_": None, "tr": None, "N_": None}
+JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")  # kana and kanji: a label with $...$ is drawn as math
 TRANSLATED = ("de", "ja")
 
 
@@ -120,6 +122,8 @@ def problems() -> list[str]:
                 found.append(f"{language}: fuzzy (the English changed; check and clear the flag): {msgid!r}")
             elif placeholders(message.string) != placeholders(msgid):
                 found.append(f"{language}: placeholders differ from the English: {msgid!r}")
+            elif "$" in message.string and JAPANESE.search(message.string):
+                found.append(f"{language}: $math$ beside Japanese, which matplotlib's math font cannot draw: {msgid!r}")
         found += [f"{language}: obsolete entry (run update): {m.id!r}" for m in catalog.obsolete.values()]
         if not compiled_is_current(language, catalog):
             found.append(f"{language}: {mo_path(language).relative_to(ROOT)} is out of date (run compile)")

@@ -40,7 +40,7 @@ from torch import nn
 from nfcourse.bijectors import AffineLU, Compose, ElementwiseAffine, PReLU
 from nfcourse.datasets import DATASET_NAMES, load
 from nfcourse.flow import Flow
-from nfcourse.i18n import tr
+from nfcourse.i18n import number, tr
 from nfcourse.jacobian import brute_force_logdet
 from nfcourse.plotting import compare, plot_deformation, plot_density, plot_samples, plot_training_curves
 from nfcourse.runtime import budget, expect_at_most, seed_everything
@@ -459,7 +459,7 @@ headers = [tr("data set"), tr("oracle NLL (nats)"), tr("per dimension"), tr("sta
 rows = ["| " + " | ".join(headers) + " |", "|---|---:|---:|---:|"]
 for name, data in datasets.items():
     numbers = (data.oracle_nll(), data.oracle_nll_per_dim(), data.oracle_nll_standard_error())
-    rows.append(f"| {name} | " + " | ".join(f"{number:.3f}" for number in numbers) + " |")
+    rows.append(f"| {name} | " + " | ".join(number(value, ".3f") for value in numbers) + " |")
 Markdown("\n".join(rows))
 
 # %% [markdown] key="part1-formula"
@@ -712,11 +712,11 @@ with torch.no_grad():
     missing = -standard_normal_density(torch.zeros(())) * prelu.log_slope[0]
 print_rows(
     [
-        (tr("slope a after the soft clamp"), f"{prelu.log_slope.exp().item():.4f}"),
-        (tr("autograd dL/db"), f"{b.grad.item():.4f}"),
-        (tr("finite difference dL/db"), f"{finite_difference.item():.4f}"),
-        (tr("difference"), f"{(finite_difference - b.grad).item():.4f}"),
-        (tr("predicted missing term -p(0) log a"), f"{missing.item():.4f}"),
+        (tr("slope a after the soft clamp"), number(prelu.log_slope.exp().item(), ".4f")),
+        (tr("autograd dL/db"), number(b.grad.item(), ".4f")),
+        (tr("finite difference dL/db"), number(finite_difference.item(), ".4f")),
+        (tr("difference"), number((finite_difference - b.grad).item(), ".4f")),
+        (tr("predicted missing term -p(0) log a"), number(missing.item(), ".4f")),
     ]
 )
 

@@ -13,8 +13,8 @@
 # on a few inputs and tells you what is right, what is wrong, and how many points it would earn. The grader
 # uses other inputs (other sizes, other values, other conditioners), so make your code right in general.
 #
-# All tensors are `float64` with one sample per row, shape `(N, D)`. In tasks 1 and 2 you receive a
-# **conditioner**: a function `conditioner(x)` that returns a pair `(mu, alpha)`, both of shape `(N, D)`, where
+# All tensors are `float64` with one sample per row, shape `(N, D)`. The functions of tasks 1 and 2 take a
+# **conditioner** as an argument: a function `conditioner(x)` that returns a pair `(mu, alpha)`, both of shape `(N, D)`, where
 # column $i$ depends only on the columns of `x` before $i$ (the first column of `mu` and `alpha` is a constant).
 # The self-check plugs in its own random conditioner, so do not assume anything else about it.
 
@@ -51,11 +51,11 @@ check("01.inverse", autoregressive_inverse)
 # %% [markdown] key="sample"
 # ## Task 2: the sequential sampling loop (4 points)
 #
-# Sampling goes the other way: $x_1 = u_1 \exp(\alpha_1) + \mu_1$ with constants, then $x_2$ from $x_1$,
-# then $x_3$ from $x_1, x_2$, and so on. The conditioner reads a full `(N, D)` tensor, but column $i$ of its
-# output only looks at the columns before $i$: feed it the $x$ you have built so far (zeros where nothing is
-# known yet), and after $i$ passes the first $i$ coordinates are final. The log-det of sampling is
-# $+\sum_i \alpha_i$, with the $\alpha_i$ of the finished sample.
+# Sampling computes the other direction, from noise to data: $x_1 = u_1 \exp(\alpha_1) + \mu_1$ with
+# constants, then $x_2$ from $x_1$, then $x_3$ from $x_1, x_2$, and so on. The conditioner takes a full
+# `(N, D)` tensor, but column $i$ of its output depends only on the columns before $i$: pass it the $x$ you
+# have built so far (zeros where nothing is known yet), and after $i$ passes the first $i$ coordinates are
+# final. The log-det of sampling is $+\sum_i \alpha_i$, with the $\alpha_i$ of the finished sample.
 #
 # Write `autoregressive_sample(u, conditioner)` returning the pair `(x, logdet)`. Three points for `x`, one
 # for the log-det.
@@ -71,8 +71,7 @@ def autoregressive_sample(u: torch.Tensor, conditioner) -> tuple[torch.Tensor, t
     for i in range(u.shape[1]):
         mu, alpha = conditioner(x)  # columns 0..i of mu and alpha are final now
         x[:, i] = u[:, i] * torch.exp(alpha[:, i]) + mu[:, i]
-    mu, alpha = conditioner(x)
-    return x, alpha.sum(dim=1)
+    return x, alpha.sum(dim=1)  # the last pass saw every coordinate that any alpha_i depends on
     ### END SOLUTION
 
 
@@ -90,7 +89,7 @@ check("01.sample", autoregressive_sample)
 # Write `gaussian_autoregressive_log_prob(x, conditional)` that returns $\log p(x)$ of shape `(N,)`:
 # $$\log p(x) = \sum_{i} \Big( -\tfrac12 z_i^2 - \alpha_i - \tfrac12 \log 2\pi \Big),
 # \qquad z_i = (x_i - \mu_i)\,e^{-\alpha_i}.$$
-# Compare with task 1: it is $\log\mathcal N(u; 0, I)$ plus the inverse log-det.
+# Compare with task 1: it is $\log\mathcal N(u; 0, I)$ plus the log-det of the inverse map, $-\sum_i \alpha_i$.
 
 
 # %% key="gaussian-code" tags=["task"]
@@ -113,7 +112,7 @@ check("01.gaussian", gaussian_autoregressive_log_prob)
 # ## Task 4: the size of the naive model (2 points)
 #
 # The lecture's `NaiveConditioner(dim, hidden)` has one network per coordinate. Network $k$ ($k = 0, \dots,
-# D-1$) reads the $k$ coordinates before it, or a single constant when $k = 0$, and has the layers
+# D-1$) takes the $k$ coordinates before it as input, or a single constant when $k = 0$, and has the layers
 # inputs $\to$ `hidden` $\to$ `hidden` $\to 2$ (the outputs are $\mu_k$ and $\alpha_k$). Each linear layer
 # from $a$ to $b$ units has a weight matrix and a bias: $(a + 1)\,b$ parameters. Write
 # `naive_parameter_count(dim, hidden)` returning the total number of parameters as an `int`, without
@@ -138,8 +137,8 @@ check("01.count", naive_parameter_count)
 # %% [markdown] key="points"
 # ## Your points
 #
-# The cell below adds up the points of the self-checks you ran. They are a good guess of your grade, but
-# the grader tries other inputs.
+# The cell below adds up the points of the self-checks you ran. They are a rough guide to your final
+# points, but keep in mind that the grader also tries other inputs.
 #
 # To grade your sheet the way the course's grader does (fresh inputs, your code in a sandbox), save the
 # notebook and run, in a terminal in the course folder with the course's environment active,

@@ -60,12 +60,12 @@ check("02.masks", made_masks)
 #
 # A masked linear layer multiplies its weight by a fixed 0/1 mask before using it:
 # $$y = x\,(W \odot M)^\top + b .$$
-# Write the class `MaskedLinear(mask)`, an `nn.Module`. `mask` has shape `(out_features, in_features)`.
+# Write the class `MaskedLinear(mask)`, a subclass of `nn.Module`. `mask` has shape `(out_features, in_features)`.
 # Give it two parameters, `self.weight` of the mask's shape and `self.bias` of shape `(out_features,)`
 # (`nn.Parameter`, with the mask's dtype), keep the mask as a buffer (`self.register_buffer("mask", mask)`),
 # and compute $y$ from $x$ of shape `(N, in_features)` in `forward`. The self-check sets the weight and the
-# bias to values of its own, then checks the output (2 points) and that training cannot change the masked
-# weights: their gradient must be 0 (1 point).
+# bias to values of its own, then checks the output (2 points) and whether training leaves the masked
+# weights unchanged: their gradient must be 0 (1 point).
 #
 # *Hint:* `torch.nn.functional.linear(x, W, b)` computes $x W^\top + b$.
 
@@ -133,8 +133,8 @@ check("02.maf_log_prob", maf_log_prob)
 # %% [markdown] key="points"
 # ## Your points
 #
-# The cell below adds up the points of the self-checks you ran. They are a good guess of your grade, but
-# the grader tries other inputs.
+# The cell below adds up the points of the self-checks you ran. They are a rough guide to your final
+# points, but keep in mind that the grader also tries other inputs.
 #
 # To grade your sheet the way the course's grader does (fresh inputs, your code in a sandbox), save the
 # notebook and run, in a terminal in the course folder with the course's environment active,

@@ -71,7 +71,9 @@ check("03.invert", Inverted)
 # The Jacobian $\partial x / \partial u$ is triangular with diagonal $e^{\alpha_i}$, so the density of the
 # sample $x$ is known from the same pass:
 # $$\log q(x) = \log \mathcal N(u; 0, I) - \sum_i \alpha_i .$$
-# Write `iaf_sample_and_log_prob(u, conditioner)` returning `(x, log_q)`. `conditioner(h)` returns
+# Use this form, $x = u\,e^{\alpha} + \mu$, not the library's equivalent $x = (u - \mu)\,e^{-\alpha}$ (lecture,
+# section 2): the self-check compares with it. Write `iaf_sample_and_log_prob(u, conditioner)` returning
+# `(x, log_q)`. `conditioner(h)` returns
 # `(mu, alpha)`, each of shape `(N, D)`, with `mu[:, i]` and `alpha[:, i]` depending only on `h[:, :i]`.
 # Two points for `x`, two for `log_q`.
 #
@@ -101,11 +103,12 @@ check("03.iaf_sample", iaf_sample_and_log_prob)
 # Write `distillation_loss(student, teacher, n, generator)`. Both models are `nfcourse` flows:
 # `student.sample_and_log_prob(n, generator)` returns `n` samples and their log-density in one fast pass, and
 # `teacher.log_prob(x)` returns $\log p(x)$. Return the estimate as a tensor of shape `()`. The optimizer
-# will change the student through this number, so the gradient must reach the student's parameters through
-# the samples $x_k$. Two points for the value, one for the gradient.
+# will change the student through this number, so its gradient must reach the student's parameters, also
+# the way through the samples $x_k$ into the teacher's $\log p(x_k)$. Two points for the value, one for the
+# gradient.
 #
-# *Hint:* use the generator you are given for the samples (the check draws the same noise), and do not
-# detach anything.
+# *Hint:* use the generator you are given for the samples (the check draws the same noise), and use
+# neither `.detach()` nor `torch.no_grad()`.
 
 
 # %% key="distillation-code" tags=["task"]
@@ -123,8 +126,8 @@ check("03.distillation", distillation_loss)
 # %% [markdown] key="points"
 # ## Your points
 #
-# The cell below adds up the points of the self-checks you ran. They are a good guess of your grade, but
-# the grader tries other inputs.
+# The cell below adds up the points of the self-checks you ran. They are a rough guide to your final
+# points, but keep in mind that the grader also tries other inputs.
 #
 # To grade your sheet the way the course's grader does (fresh inputs, your code in a sandbox), save the
 # notebook and run, in a terminal in the course folder with the course's environment active,

@@ -24,7 +24,7 @@ from nfcourse.bijectors.base import Bijector, Compose, Invert
 from nfcourse.bijectors.clamp import DEFAULT_BOUND, soft_clamp
 from nfcourse.bijectors.permutation import random_permutation, reverse
 from nfcourse.conditioners import MADE
-from nfcourse.i18n import _
+from nfcourse.i18n import N_, _
 from nfcourse.validation import check_points, check_positive_int
 
 PERMUTATIONS = ("reverse", "random", "none")
@@ -37,6 +37,8 @@ class AffineAutoregressive(Bijector):
     `forward` needs D passes: after pass k the first k coordinates (in the conditioner's order) are
     final, because each depends only on earlier ones; the last pass gives all of x and the $\\alpha$s.
     """
+
+    title = N_("autoregressive layer")
 
     def __init__(self, conditioner: nn.Module, dim: int, bound: float = DEFAULT_BOUND) -> None:
         super().__init__()

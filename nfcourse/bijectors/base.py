@@ -22,14 +22,18 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from nfcourse.i18n import _
+from nfcourse.i18n import N_, _
 
 
 class Bijector(nn.Module):
     """Base class: subclasses implement `forward` and `inverse`, each returning `(output, logdet)`.
 
     Shapes: u, x: (batch, D); logdet: (batch,). Calling the module (`bijector(u)`) runs `forward`.
+    `title` names the kind of bijector for a learner (English, translated where it is shown, e.g. in the
+    layer-by-layer pictures).
     """
+
+    title = N_("bijector")
 
     def forward(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         raise NotImplementedError
@@ -44,6 +48,8 @@ class Compose(Bijector):
     Math:   $x = f_K \circ \dots \circ f_1(u)$, $\log|\det J| = \sum_k \log|\det J_{f_k}|$
     Shapes: u, x: (batch, D); logdet: (batch,)
     """
+
+    title = N_("composition")
 
     def __init__(self, *bijectors: Bijector) -> None:
         super().__init__()
@@ -90,6 +96,8 @@ class Invert(Bijector):
 
     Math: $f^{-1}$ of $f$, with $\log|\det J_{f^{-1}}(x)| = -\log|\det J_f(f^{-1}(x))|$
     """
+
+    title = N_("inverted bijector")
 
     def __init__(self, bijector: Bijector) -> None:
         super().__init__()

@@ -12,7 +12,7 @@ from torch import nn
 
 from nfcourse.bijectors.base import Bijector
 from nfcourse.bijectors.clamp import soft_clamp
-from nfcourse.i18n import _
+from nfcourse.i18n import N_, _
 from nfcourse.validation import check_points, check_positive_int
 
 
@@ -24,6 +24,8 @@ class ElementwiseAffine(Bijector):
     Numerics:  $\alpha$ = `soft_clamp` of a free parameter, so the scale stays in $(e^{-5}, e^5)$
     Lessons:   00
     """
+
+    title = N_("elementwise affine map")
 
     def __init__(self, dim: int) -> None:
         super().__init__()
@@ -56,6 +58,8 @@ class PReLU(Bijector):
     Reference: He et al., Delving Deep into Rectifiers, 2015, arXiv:1502.01852
     Lessons:   00
     """
+
+    title = N_("PReLU")
 
     def __init__(self, dim: int, slope: float = 0.5) -> None:
         super().__init__()

@@ -19,11 +19,14 @@ from torch import nn
 
 from nfcourse.bijectors.base import Bijector
 from nfcourse.bijectors.clamp import soft_clamp
+from nfcourse.i18n import N_
 from nfcourse.validation import check_points, check_positive_int
 
 
 class AffineLU(Bijector):
     r"""$x = LU\,u + b$: a full invertible affine map, starting at the identity."""
+
+    title = N_("affine map (LU)")
 
     def __init__(self, dim: int) -> None:
         super().__init__()

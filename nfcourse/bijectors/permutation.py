@@ -12,12 +12,14 @@ from __future__ import annotations
 import torch
 
 from nfcourse.bijectors.base import Bijector
-from nfcourse.i18n import _
+from nfcourse.i18n import N_, _
 from nfcourse.validation import check_points, check_positive_int
 
 
 class Permutation(Bijector):
     r"""Reorder the coordinates: forward $x = u[:, \pi]$, inverse $u = x[:, \pi^{-1}]$; log-det 0."""
+
+    title = N_("permutation")
 
     def __init__(self, permutation: torch.Tensor | list[int]) -> None:
         super().__init__()

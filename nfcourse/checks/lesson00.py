@@ -30,11 +30,21 @@ def normal_log_prob(u: torch.Tensor) -> torch.Tensor:
     return -0.5 * (u**2).sum(-1) - 0.5 * u.shape[-1] * LOG_2PI
 
 
-def missing_constant(expected: torch.Tensor, dim: int) -> tuple[torch.Tensor, str]:
-    r"""The typical mistake of leaving out $-\tfrac D2 \log 2\pi$, and the message that names it."""
+def constant_mistakes(expected: torch.Tensor, dim: int) -> list[tuple[torch.Tensor, str]]:
+    r"""The typical mistakes with the constant $-\tfrac D2 \log 2\pi$ of $\log\mathcal N(u; 0, I)$, and their messages.
+
+    Leaving it out, and (for $D > 1$) taking it once, $-\tfrac12 \log 2\pi$, instead of once per coordinate.
+    """
     offset = 0.5 * dim * LOG_2PI
     message = _("Every value is {offset:.3f} = (D/2) log 2 pi too high: the constant of log N(u; 0, I) is missing.")
-    return expected + offset, message.format(offset=offset)
+    mistakes = [(expected + offset, message.format(offset=offset))]
+    if dim > 1:
+        once = _(
+            "Every value is {offset:.3f} = ((D-1)/2) log 2 pi too high: the constant -(1/2) log 2 pi of a standard "
+            "normal density counts once per coordinate, so log N(u; 0, I) has -(D/2) log 2 pi."
+        )
+        mistakes.append((expected + offset - 0.5 * LOG_2PI, once.format(offset=offset - 0.5 * LOG_2PI)))
+    return mistakes
 
 
 def sample_size(generator: torch.Generator) -> int:
@@ -60,7 +70,7 @@ def lognormal_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         (base, _("The log-det term is missing: p(x) also carries |d log(x)/dx| = 1/x, that is - log x.")),
         (base + x.log(), _("The log-det term has the wrong sign: |d log(x)/dx| = 1/x contributes - log x.")),
         (expected.exp(), _("You returned the density p(x), not its logarithm.")),
-        missing_constant(expected, dim=1),
+        *constant_mistakes(expected, dim=1),
     ]
     answer = outputs["log_p"]
     label = "lognormal_log_prob(x)"
@@ -115,7 +125,7 @@ def linear_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
             normal_log_prob(torch.linalg.solve(W.T, (x - b).T).T) - logabsdet,
             _("You computed W^-T (x - b); with one sample per row, u is torch.linalg.solve(W, (x - b).T).T."),
         ),
-        missing_constant(expected, dim=x.shape[1]),
+        *constant_mistakes(expected, dim=x.shape[1]),
     ]
     label = "linear_log_prob(x, W, b)"
     return [judge_values(name, 3, answer, label=label, expected=expected, mistakes=mistakes, where=x, where_name="x")]
@@ -254,7 +264,7 @@ def chain_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         (base - inverse_logdet, _("The inverse log-dets are subtracted; they must be added.")),
         (base, _("The log-dets of the layers are missing.")),
         (inverse_logdet, _("The base density log N(u; 0, I) is missing.")),
-        missing_constant(expected, dim=2),
+        *constant_mistakes(expected, dim=2),
     ]
     label = "flow_log_prob(x, layers)"
     return [

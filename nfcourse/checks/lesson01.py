@@ -18,7 +18,7 @@ from collections.abc import Callable
 import torch
 
 from nfcourse.checks.compare import close, judge_values
-from nfcourse.checks.lesson00 import missing_constant, normal_log_prob, sample_size
+from nfcourse.checks.lesson00 import constant_mistakes, normal_log_prob, sample_size
 from nfcourse.checks.task import Part, Task, Tensors, pair_output
 from nfcourse.conditioners import NaiveConditioner
 from nfcourse.i18n import N_, _
@@ -282,7 +282,7 @@ def gaussian_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
             normal_log_prob(multiplied) - alpha.sum(dim=1),
             _("You multiplied by exp(alpha); standardizing divides: (x_i - mu_i) exp(-alpha_i)."),
         ),
-        missing_constant(expected, dim=x.shape[1]),
+        *constant_mistakes(expected, dim=x.shape[1]),
     ]
     label = "gaussian_autoregressive_log_prob(x, conditional)"
     return [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from nfcourse.checks.compare import close, judge_values
-from nfcourse.checks.lesson00 import missing_constant, normal_log_prob, sample_size
+from nfcourse.checks.lesson00 import constant_mistakes, normal_log_prob, sample_size
 from nfcourse.checks.task import Part, Task, Tensors, WrongFormat, pair_output
 from nfcourse.conditioners import MADE
 from nfcourse.i18n import N_, _
@@ -92,8 +92,8 @@ def masks_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
     )
     m_h = their_degrees(outputs["hidden_degrees"], hidden, dim)
     off_by_one_hidden = _(
-        "Off by one: a hidden unit of degree k may see the inputs of degree at most k (>=, not >), "
-        "otherwise the first input reaches no output."
+        "Off by one: a hidden unit of degree k may see the inputs of degree at most k (>=, not >). With >, no "
+        "path leads from the input just before output i to output i, and the output of degree 2 sees no input."
     )
     hidden_part = judge_mask(
         _("hidden mask"),
@@ -305,7 +305,7 @@ def maf_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
     log_p_mistakes = [
         (normal_log_prob(u) - logdet, _("The log-det has the wrong sign: density evaluation adds -sum(alpha).")),
         (normal_log_prob(u), _("The log-dets of the layers are missing.")),
-        missing_constant(expected, dim=x.shape[1]),
+        *constant_mistakes(expected, dim=x.shape[1]),
         *[(normal_log_prob(wrong_u) + wrong_logdet, message) for (wrong_u, wrong_logdet), message in variants],
     ]
     log_p_part = judge_values(

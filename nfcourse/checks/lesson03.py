@@ -16,7 +16,7 @@ from torch import nn
 
 from nfcourse.bijectors import AffineAutoregressive, Bijector, iaf, maf
 from nfcourse.checks.compare import judge_values
-from nfcourse.checks.lesson00 import missing_constant, normal_log_prob, sample_size
+from nfcourse.checks.lesson00 import constant_mistakes, normal_log_prob, sample_size
 from nfcourse.checks.lesson02 import Conditioner
 from nfcourse.checks.task import Part, Task, Tensors, WrongFormat, pair_output
 from nfcourse.conditioners import MADE
@@ -202,7 +202,7 @@ def iaf_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
             ),
             (normal_log_prob(u), _("The log-det -sum(alpha) is missing.")),
             (normal_log_prob(u) - alpha_maf.sum(dim=1), on_x),
-            missing_constant(expected, dim=u.shape[1]),
+            *constant_mistakes(expected, dim=u.shape[1]),
         ],
         where=u,
         where_name="u",
@@ -345,8 +345,8 @@ def distillation_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part
             (
                 variants["detached"][1],
                 _(
-                    "The gradient misses the teacher's term: the samples x were detached before the teacher saw "
-                    "them, so the student is never pulled towards the teacher's density."
+                    "The gradient misses the teacher's term: log p(x) was computed without a gradient (x.detach() "
+                    "or torch.no_grad()), so the student is never pulled towards the teacher's density."
                 ),
             ),
         ],

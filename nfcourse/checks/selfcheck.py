@@ -25,7 +25,10 @@ def report(task_id: str, parts: list[Part]) -> str:
     lines = [_("Self-check {id}: {title}").format(id=task.id, title=_(task.title))]
     for part in parts:
         mark = "✓" if part.earned == part.points else "✗"
-        lines.append(f"  {mark} {part.name} ({part.earned}/{part.points}): {part.message}")
+        line = _("{mark} {name} ({earned}/{points}): {message}")
+        lines.append(
+            "  " + line.format(mark=mark, name=part.name, earned=part.earned, points=part.points, message=part.message)
+        )
     earned = sum(part.earned for part in parts)
     if earned < task.points and all(part.attempted for part in parts):
         lines.append(_("Hint: {hint}").format(hint=_(task.hint)))
@@ -51,8 +54,10 @@ def summary(lesson: str) -> None:
         if not task_id.startswith(f"{lesson}."):
             continue
         earned, points = _earned.get(task_id, (0, task.points))
-        status = "" if task_id in _earned else " " + _("(not checked yet)")
-        lines.append(f"  {_(task.title)}: {earned}/{points}{status}")
+        line = (
+            _("{title}: {earned}/{points}") if task_id in _earned else _("{title}: {earned}/{points} (not checked yet)")
+        )
+        lines.append("  " + line.format(title=_(task.title), earned=earned, points=points))
         total, possible = total + earned, possible + points
     print("\n".join([_("Your points on this sheet (self-check; the grader uses other inputs):"), *lines]))
     print(_("Total: {earned}/{points}").format(earned=total, points=possible))

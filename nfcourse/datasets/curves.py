@@ -45,7 +45,8 @@ class NoisyCurves(RawDistribution):
     `curves` map a float64 tensor of parameters $t$, shape (n,), to points, shape (n, 2); they must be
     smooth in $t$. `weights` need not be normalized. `refinement` multiplies the number of panels of the
     quadrature (only the tests change it, to measure the quadrature error).
-    Attributes: `nodes` $c_k(t_j)$, shape (N, 2), and `log_weights` $\log w_k + \log\omega_j$, shape (N,).
+    Attributes: `nodes` $c_k(t_j)$, shape (N, 2), `log_weights` $\log w_k + \log\omega_j$, shape (N,), and
+    `node_curve`, the curve $k$ of each node, shape (N,).
     """
 
     def __init__(self, curves: Sequence[Curve], weights: Sequence[float], noise: float, refinement: int = 1) -> None:
@@ -58,8 +59,8 @@ class NoisyCurves(RawDistribution):
         offsets = self.noise * torch.tensor([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]], dtype=torch.float64)
         probes = torch.cat([(curve(t)[:, None] + offsets).reshape(-1, 2) for curve in self.curves])  # (K*65*5, 2)
         for _doubling in range(MAX_DOUBLINGS + 1):
-            self.nodes, self.log_weights = self._quadrature(panels)
-            finer = self._quadrature([2 * count for count in panels])
+            self.nodes, self.log_weights, self.node_curve = self._quadrature(panels)
+            finer = self._quadrature([2 * count for count in panels])[:2]
             change = float((_log_density(probes, *finer, self.noise) - self.log_prob(probes)).abs().max())
             if change < QUADRATURE_TOLERANCE:
                 break
@@ -72,14 +73,15 @@ class NoisyCurves(RawDistribution):
                 ).format(panels=sum(panels), change=change, tolerance=QUADRATURE_TOLERANCE)
             )
 
-    def _quadrature(self, panels: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        r"""Nodes $c_k(t_j)$, (N, 2), and log-weights $\log w_k + \log\omega_j$, (N,), for all curves."""
-        nodes, log_weights = [], []
-        for curve, weight, count in zip(self.curves, self.weights, panels, strict=True):
+    def _quadrature(self, panels: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""Nodes $c_k(t_j)$, (N, 2), log-weights $\log w_k + \log\omega_j$, (N,), and each node's curve, (N,)."""
+        nodes, log_weights, node_curve = [], [], []
+        for k, (curve, weight, count) in enumerate(zip(self.curves, self.weights, panels, strict=True)):
             t, omega = _panel_nodes(count)
             nodes.append(curve(t))
             log_weights.append(weight.log() + omega.log())
-        return torch.cat(nodes), torch.cat(log_weights)
+            node_curve.append(torch.full((len(t),), k))
+        return torch.cat(nodes), torch.cat(log_weights), torch.cat(node_curve)
 
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)  # which curve: (n,)
@@ -90,6 +92,17 @@ class NoisyCurves(RawDistribution):
 
     def log_prob(self, y: torch.Tensor) -> torch.Tensor:
         return _log_density(y, self.nodes, self.log_weights, self.noise)
+
+    def curve_probabilities(self, y: torch.Tensor) -> torch.Tensor:
+        r"""$P(k \mid y) = w_k\, p_k(y) / \sum_l w_l\, p_l(y)$: how likely each point came from curve $k$.
+
+        $p_k$ is the density of curve $k$ alone (its quadrature nodes). Shape (batch, K); rows sum to 1.
+        """
+        joint = [
+            _log_density(y, self.nodes[self.node_curve == k], self.log_weights[self.node_curve == k], self.noise)
+            for k in range(len(self.curves))
+        ]  # K tensors (batch,): log w_k p_k(y)
+        return torch.stack(joint, dim=1).softmax(dim=1)
 
     def moments(self) -> tuple[torch.Tensor, torch.Tensor]:
         weights = self.log_weights.exp()[:, None]  # (N, 1)

@@ -60,6 +60,19 @@ class Dataset:
         log_p = self.log_prob(self.test.to(torch.float64))
         return float(log_p.std() / math.sqrt(len(log_p)))
 
+    def curve_shares(self, x: torch.Tensor) -> torch.Tensor:
+        r"""For data made of curves (moons, spirals, rings): the share of the points `x` on each curve, shape (K,).
+
+        Math: $\frac1n \sum_n P(k \mid x_n)$ with the true responsibilities $P(k \mid x)$; the shares sum to 1.
+        For the data's own points they estimate the curves' weights (one half each for the two moons), so
+        a model whose samples give other shares puts the wrong amount of mass on each curve.
+        """
+        if not hasattr(self.distribution, "curve_probabilities"):
+            raise ValueError(_("The data set {name} is not made of curves.").format(name=self.name))
+        check_points(x, 2, "x", finite=True)
+        y = self.standardization.to_raw(x.to(torch.float64))
+        return self.distribution.curve_probabilities(y).mean(dim=0)
+
     def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """`n` fresh standardized points, float32, shape (n, 2); `generator` is the only source of randomness.
 

@@ -13,14 +13,16 @@ limits move with the points, from a box around the bulk of one key frame to the 
 The result is `IPython.display.HTML` holding matplotlib's JavaScript player (`Animation.to_jshtml`)
 with every frame embedded as a PNG: it plays in any notebook front end, also offline and without a
 kernel, and nbval can run the cell headless (Agg backend). The player's buttons use plain Unicode
-symbols instead of the icon font matplotlib links from a CDN, so the HTML refers to no outside URL.
-Keep frames few and small (defaults: 6 per layer, 3.2 inches at 60 dpi, about 20 kB a frame).
+symbols instead of the icon font matplotlib links from a CDN, so the HTML refers to no outside URL,
+and its labels and tooltips speak the chosen language. Keep frames few and small (defaults: 4 per
+layer, 3.2 inches at 80 dpi, with a title large enough for Japanese characters; about 40 kB a frame).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from html import escape
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -31,10 +33,9 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.collections import LineCollection
 from torch import nn
 
-from nfcourse.bijectors.base import Compose
 from nfcourse.bijectors.permutation import Permutation
-from nfcourse.i18n import _
-from nfcourse.plotting.deformation import LINE_POINTS, forward_stages, grid_lines
+from nfcourse.i18n import N_, _
+from nfcourse.plotting.deformation import LINE_POINTS, forward_stages, grid_lines, layers_of, stage_title
 from nfcourse.plotting.style import ANGLE_CMAP, GRID_LINE_COLORS, Box, box_around, scatter_points
 from nfcourse.validation import check_positive_int
 
@@ -49,6 +50,21 @@ BUTTON_SYMBOLS = {  # matplotlib's player names Font Awesome icons; these symbol
     "fa fa-fast-forward": "\u23ed",
     "fa fa-plus": "+",
 }
+PLAYER_TEXTS = (  # the English labels and tooltips of matplotlib's player, translated in `player_html`
+    N_("Decrease speed"),
+    N_("First frame"),
+    N_("Previous frame"),
+    N_("Play backwards"),
+    N_("Pause"),
+    N_("Play"),
+    N_("Next frame"),
+    N_("Last frame"),
+    N_("Increase speed"),
+    N_("Repetition mode"),
+    N_("Once"),
+    N_("Loop"),
+    N_("Reflect"),
+)
 
 
 def frame_plan(steps: int, frames_per_layer: int, jumps: Sequence[bool] = ()) -> list[tuple[int, float]]:
@@ -82,11 +98,19 @@ def interpolate_box(first: Box, second: Box, t: float) -> Box:
 
 
 def player_html(animation: FuncAnimation, dpi: int) -> str:
-    """The animation as self-contained HTML: matplotlib's JS player, PNG frames, Unicode buttons, no CDN link."""
+    """The animation as self-contained HTML: matplotlib's JS player, PNG frames, Unicode buttons, no CDN link.
+
+    The player's labels (`PLAYER_TEXTS`: tooltips, screen-reader labels, the repetition modes) are
+    translated into the chosen language.
+    """
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png"}):
         html = animation.to_jshtml(default_mode="once")
     html = re.sub(r"<link[^>]*font-awesome[^>]*>", "", html)
-    return re.sub(r'<i class="([^"]*)"></i>', lambda m: BUTTON_SYMBOLS.get(m.group(1), "\u2022"), html)
+    html = re.sub(r'<i class="([^"]*)"></i>', lambda m: BUTTON_SYMBOLS.get(m.group(1), "\u2022"), html)
+    for english in PLAYER_TEXTS:
+        translated = escape(_(english))
+        html = html.replace(f'"{english}"', f'"{translated}"').replace(f">{english}</label>", f">{translated}</label>")
+    return html
 
 
 def animate_layers(
@@ -95,10 +119,10 @@ def animate_layers(
     n_points: int = 1000,
     n_lines: int = 7,
     extent: float = 2.5,
-    frames_per_layer: int = 6,
+    frames_per_layer: int = 4,
     interval: int = 120,
     size: float = 3.2,
-    dpi: int = 60,
+    dpi: int = 80,
     title: str | None = None,
     generator: torch.Generator | None = None,
 ) -> HTML:
@@ -116,10 +140,9 @@ def animate_layers(
     check_positive_int(dpi, "dpi")
     u = torch.randn(n_points, 2, generator=generator)
     lines = grid_lines(extent, n_lines)
-    tensors, names = forward_stages(model, torch.cat([u, lines.reshape(-1, 2)]))
+    tensors = forward_stages(model, torch.cat([u, lines.reshape(-1, 2)]))
     stages = [stage.numpy() for stage in tensors]  # K + 1 arrays of shape (N + 2 * L * T, 2)
-    bijector = getattr(model, "bijector", model)
-    layers = list(bijector) if isinstance(bijector, Compose) else [bijector]
+    layers = layers_of(model)
     plan = frame_plan(len(layers), frames_per_layer, [isinstance(layer, Permutation) for layer in layers])
     boxes = [box_around(stage[:n_points], pad=0.15) for stage in stages]
 
@@ -143,8 +166,8 @@ def animate_layers(
         box = interpolate_box(boxes[max(k - 1, 0)], boxes[k], t)
         ax.set_xlim(*box[0])
         ax.set_ylim(*box[1])
-        label = _("noise u") if k == 0 else _("layer {k}").format(k=k) + f": {names[k - 1]}"
-        ax.set_title(label if title is None else f"{title}\n{label}", fontsize=9)
+        label = stage_title(k, layers)
+        ax.set_title(label if title is None else f"{title}\n{label}", fontsize=11)
         return [points, curves]
 
     animation = FuncAnimation(fig, draw, frames=len(plan), interval=interval, blit=False)

@@ -7,6 +7,7 @@ so one can follow where each slice of the Gaussian ends up; lines of constant $u
 of constant $u_2$ (light grey) show what happens to the coordinate directions.
 
 Each panel has its own limits (a layer may shrink or blow up the scale); the tick labels show it.
+A panel's title counts steps, not layers: a permutation between two layers is a step of its own.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from torch import nn
 
-from nfcourse.bijectors.base import Compose
+from nfcourse.bijectors.base import Bijector, Compose
 from nfcourse.i18n import _
 from nfcourse.plotting.evaluate import evaluation_mode, owning_module, placement
 from nfcourse.plotting.style import (
@@ -53,20 +54,36 @@ def grid_lines(extent: float, n_lines: int) -> torch.Tensor:
     return torch.cat([vertical, horizontal])
 
 
-def forward_stages(model: nn.Module, u: torch.Tensor) -> tuple[list[torch.Tensor], list[str]]:
-    """The points after 0, 1, ..., K layers (on the CPU, float64) and the K layers' class names.
+def layers_of(model: nn.Module) -> list[Bijector]:
+    """The steps of `model` in sampling order: the layers of a `Compose`, else the bijector itself as one step.
 
-    `model` is a `Compose`, a single bijector (one layer), or a flow (its bijector is used).
+    `model` is a `Compose`, a single bijector, or a flow (its bijector is used).
     """
+    bijector = getattr(model, "bijector", model)
+    return list(bijector) if isinstance(bijector, Compose) else [bijector]
+
+
+def stage_title(k: int, layers: list[Bijector]) -> str:
+    """The title of panel `k`: the noise for k = 0, else "step k: <what layer k is>" in the chosen language.
+
+    The word is "step", not "layer": a MAF of 5 layers has 9 steps, its permutations counted.
+    """
+    if k == 0:
+        return _("noise u")
+    return _("step {k}: {name}").format(k=k, name=_(layers[k - 1].title))
+
+
+def forward_stages(model: nn.Module, u: torch.Tensor) -> list[torch.Tensor]:
+    """The points after 0, 1, ..., K steps of `model` (see `layers_of`), on the CPU in float64."""
     bijector = getattr(model, "bijector", model)
     module = owning_module(bijector)
     device, dtype = placement(module)
     with evaluation_mode(module):
         if isinstance(bijector, Compose):
-            stages, names = bijector.forward_steps(u.to(device, dtype)), [type(b).__name__ for b in bijector]
+            stages = bijector.forward_steps(u.to(device, dtype))
         else:
-            stages, names = [u, bijector.forward(u.to(device, dtype))[0]], [type(bijector).__name__]
-    return [stage.to("cpu", torch.float64) for stage in stages], names
+            stages = [u, bijector.forward(u.to(device, dtype))[0]]
+    return [stage.to("cpu", torch.float64) for stage in stages]
 
 
 def plot_deformation(
@@ -92,7 +109,8 @@ def plot_deformation(
     check_positive_int(n_lines, "n_lines")
     u = torch.randn(n_points, 2, generator=generator)
     lines = grid_lines(extent, n_lines)
-    stages, names = forward_stages(model, torch.cat([u, lines.reshape(-1, 2)]))
+    stages = forward_stages(model, torch.cat([u, lines.reshape(-1, 2)]))
+    steps = layers_of(model)
     shown = list(range(len(stages))) if layers is None else list(layers)
     for k in shown:
         if not 0 <= k < len(stages):
@@ -114,7 +132,7 @@ def plot_deformation(
         ax.add_collection(LineCollection(curves, colors=line_colors, linewidths=0.6, alpha=0.8, zorder=1))
         scatter_points(ax, points, colors, alpha=0.7, zorder=2)
         frame_panel(ax, box_around(points, pad=0.15), labels=False)
-        ax.set_title(_("noise u") if k == 0 else _("layer {k}").format(k=k) + f": {names[k - 1]}", fontsize=10)
+        ax.set_title(stage_title(k, steps), fontsize=10)
     if title is not None:
         flat[0].figure.suptitle(title)
     return flat[0].figure

@@ -45,7 +45,8 @@ def plot_scaling(
     if guides and costs:
         first = np.asarray(next(iter(costs.values())), dtype=float)
         for slope, style in zip(guides, (":", "--", "-."), strict=False):
-            ax.plot(x, first[0] * (x / x[0]) ** slope, style, color="0.55", linewidth=1, label=f"∝ D^{slope}")
+            guide = first[0] * (x / x[0]) ** slope
+            ax.plot(x, guide, style, color="0.55", linewidth=1, label=f"$\\propto D^{{{slope}}}$")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(x, [str(size) for size in sizes])  # the measured sizes, not 10^0, 10^1
