@@ -24,12 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
 from nfcourse.flow import Flow
 from nfcourse.i18n import _
 from nfcourse.runtime import device as default_device
-from nfcourse.training import NonFiniteLossError, SchedulerFactory
+from nfcourse.training import NonFiniteLossError, SchedulerFactory, progress_bar
 from nfcourse.validation import check_positive_int
 
 
@@ -126,7 +125,7 @@ def distill(
     scheduler = schedule(optimizer) if schedule is not None else None
     history, window = DistillationHistory(), []
     start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), desc=_("distillation"), disable=not progress, leave=False)
+    bar = progress_bar(steps, _("distillation"), progress)
     try:
         for step in bar:
             log_q, log_p = log_densities_of_student_samples(student, teacher, batch_size, generator)

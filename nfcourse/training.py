@@ -71,6 +71,15 @@ def evaluate_oracle(data: Dataset) -> NLL:
     return NLL(total=total, per_dim=total / data.test.shape[1])
 
 
+def progress_bar(steps: int, description: str, show: bool) -> tqdm:
+    """The steps 1..`steps` with a progress bar (in a notebook, its widget) that vanishes when done.
+
+    The bar redraws at most once a second: each redraw is a message from the notebook's kernel, and a
+    cell that trains for minutes would otherwise send thousands, more than a front end (or nbval) keeps.
+    """
+    return tqdm(range(1, steps + 1), desc=description, disable=not show, leave=False, mininterval=1.0)
+
+
 def cosine_schedule(steps: int) -> SchedulerFactory:
     """A learning rate that decays from its start value to 0 along a half cosine over `steps` steps."""
     return lambda optimizer: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps)
@@ -111,7 +120,7 @@ def fit(
     scheduler = schedule(optimizer) if schedule is not None else None
     history, window = History(), []
     start = time.perf_counter()
-    bar = tqdm(range(1, steps + 1), desc=_("training"), disable=not progress, leave=False)
+    bar = progress_bar(steps, _("training"), progress)
     for step in bar:
         batch = train[torch.randint(len(train), (batch_size,), generator=generator).to(where)]
         loss = -flow.log_prob(batch).mean()

@@ -78,3 +78,11 @@ def test_the_oracle_is_the_true_density_scored_like_a_flow() -> None:
     exact = -data.log_prob(data.test.to(torch.float64)).mean().item()
     assert oracle.total == pytest.approx(exact, rel=1e-12)
     assert oracle.per_dim == pytest.approx(exact / 2, rel=1e-12)
+
+
+def test_the_progress_bar_redraws_at_most_once_a_second_and_vanishes() -> None:
+    """A long notebook cell must not flood the kernel's message stream with progress-bar redraws."""
+    from nfcourse.training import progress_bar
+
+    bar = progress_bar(10, "training", show=True)
+    assert list(bar) == list(range(1, 11)) and bar.mininterval >= 1.0 and not bar.leave

@@ -394,7 +394,7 @@ student_seeds = range(budget(full=4, fast=2))
 
 
 def new_student(seed: int) -> Flow:
-    torch.manual_seed(seed)  # the student's random start
+    torch.manual_seed(seed)  # its random initial weights (the last layer of each MADE starts at zero)
     return Flow(iaf(2, layers=5, hidden_sizes=(64, 64)), dim=2)
 
 
