@@ -20,7 +20,8 @@ from pathlib import Path
 
 from nfcourse.grading.batch import grade_folder
 from nfcourse.grading.grader import grade
-from nfcourse.grading.sandbox import bwrap_prefix, isolation
+from nfcourse.grading.isolation import isolation, launcher, prepare_work, sandbox_prefix
+from nfcourse.grading.sandbox import Limits
 from tools.lessons import ROOT
 
 VARIANTS = [("solutions", "en"), ("exercises", "de"), ("solutions", "ja"), ("exercises", "en"), ("solutions", "de")]
@@ -34,11 +35,20 @@ def seconds(action: object) -> float:
 
 def sandbox_start(folder: Path) -> float:
     """Starting the sandboxed interpreter and importing torch and the checks in it, nothing else."""
-    (folder / "work").mkdir(exist_ok=True)
-    argv = [sys.executable, "-I", "-c", "import torch, nfcourse.checks"]
-    if isolation() == "bubblewrap":
-        argv = bwrap_prefix(folder, []) + argv
-    return seconds(lambda: subprocess.run(argv, check=True, cwd=folder))
+    job = Path(tempfile.mkdtemp(dir=folder))
+    os.chmod(job, 0o755)
+    (job / "inputs").mkdir(mode=0o755)
+    prepare_work(job / "work")
+    how = isolation()
+    argv = [
+        *launcher(how),
+        *sandbox_prefix(how, job, Limits().disk_bytes),
+        sys.executable,
+        "-I",
+        "-c",
+        "import torch, nfcourse.checks",
+    ]
+    return seconds(lambda: subprocess.run(argv, check=True, cwd="/"))
 
 
 def main() -> None:

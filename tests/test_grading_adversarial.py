@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import socket
+import sysconfig
 import threading
 import time
 from dataclasses import dataclass
@@ -25,12 +26,14 @@ import nfcourse
 from nfcourse.checks import TASKS
 from nfcourse.checks.selfcheck import SELF_CHECK_SEED
 from nfcourse.grading.grader import Result, grade
+from nfcourse.grading.isolation import isolation
 from nfcourse.grading.report import html_report, text
-from nfcourse.grading.sandbox import Limits, isolation
+from nfcourse.grading.sandbox import Limits, job_root
+from tools.lessons import ROOT
 
 LIMITS = Limits(cell_seconds=4, task_seconds=4, notebook_seconds=30, output_bytes=2**18, disk_bytes=2**25)
 OTHERS = 10  # the points of tasks 2-4, which keep their solutions
-FS_ISOLATED = isolation() == "bubblewrap"
+FS_ISOLATED = isolation().startswith("bubblewrap")
 
 
 @dataclass
@@ -152,7 +155,7 @@ CASES = [
         "    except OSError:\n        pass\n" + lognormal("return x"),
         says="differs",
     ),
-    Case("kernel crash", "import ctypes\nctypes.string_at(0)", says="exit status"),
+    Case("kernel crash", "import ctypes\nctypes.string_at(0)", earned=3, says="exit status"),  # ctypes: 7 withheld
     Case("memory bomb", "hoard = bytearray(64 * 2**30)", says="MemoryError"),
     Case(
         "fork bomb",
@@ -178,6 +181,7 @@ CASES = [
         "import builtins, numpy, torch\ntorch.isclose = lambda *a, **k: torch.tensor(True)\n"
         "torch.allclose = numpy.allclose = lambda *a, **k: True\nbuiltins.abs = lambda v: 0\n"
         + lognormal("return torch.zeros_like(x)"),
+        earned=3,  # builtins: the tasks with a library solution (7 points) are withheld
         says="differs",
     ),
     Case(
@@ -197,7 +201,7 @@ CASES = [
     Case(
         "detecting grading mode",
         "import os, sys, json, pathlib\n"
-        "GRADING = not sys.stdout.isatty() or 'nfcourse.grading' in sys.modules\n"
+        "GRADING = not sys.stdout.isatty() or 'grading' in ' '.join(sys.argv)\n"
         "if GRADING:\n    print('Total: 12/12')\n"
         "    pathlib.Path('outputs').mkdir(exist_ok=True)\n"
         "    pathlib.Path('outputs/00.lognormal.json').write_text(json.dumps({'others': {}}))\n"
@@ -214,11 +218,11 @@ CASES = [
         says="differs",
     ),
     Case(
-        "copying another student's submission",
-        "import glob, json, pathlib\nfor path in glob.glob('/**/bob_solved.ipynb', recursive=True):\n"
-        "    for cell in json.loads(pathlib.Path(path).read_text())['cells']:\n"
-        "        if cell['id'] == 'lognormal-code':\n            exec(''.join(cell['source']))\n",
-        says="does not define",
+        "copying another student's submission (its path known)",
+        "import json, pathlib\nfor cell in json.loads(pathlib.Path(BOB).read_text())['cells']:\n"
+        "    if cell['id'] == 'lognormal-code':\n        exec(''.join(cell['source']))\n",
+        earned=3 if FS_ISOLATED else 5,  # exec: the tasks with a library solution (7 points) are withheld
+        says="No such file" if FS_ISOLATED else "",
     ),
     Case(
         "burning time just under the limits",
@@ -241,7 +245,7 @@ CASES = [
         "for name in ('00.linear.json', '00.linear.npz', '00.prelu.json', 'job.json'):\n"
         "    os.symlink(VICTIM, os.path.join('outputs', name))\n"
         "os._exit(1)",
-        earned=3,  # its own outputs of tasks 2 and 3 are links now, which the grader refuses to follow
+        # returned values travel through a pipe, and each start gets a fresh work folder: the links lead nowhere
         says="exit status 1",
     ),
     Case(
@@ -257,11 +261,63 @@ CASES = [
         says="output limit",
     ),
     Case(
-        "reading the course's own solutions",
-        "import glob, json, pathlib\nfor path in glob.glob('/**/solutions/en/00_recap.ipynb', recursive=True):\n"
-        "    for cell in json.loads(pathlib.Path(path).read_text())['cells']:\n"
-        "        if cell['id'] == 'lognormal-code':\n            exec(''.join(cell['source']))\n",
-        says="does not define",
+        "reading the course's own solutions (their path known)",
+        "import json, pathlib\nfor cell in json.loads(pathlib.Path(SOLVED).read_text())['cells']:\n"
+        "    if cell['id'] == 'lognormal-code':\n        exec(''.join(cell['source']))\n",
+        earned=3 if FS_ISOLATED else 5,
+        says="No such file" if FS_ISOLATED else "",
+    ),
+    Case(
+        "root inside the sandbox: remount / read-write, lift the hiding mounts, plant a .pth file (finding 1)",
+        "import ctypes, os, sys, sysconfig\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.mount(None, b'/', None, 32 | 4096, None)  # MS_REMOUNT | MS_BIND\n"
+        "for folder in (b'/tmp', b'/dev', b'/job/work', b'/'):\n    libc.umount2(folder, 2)\n"
+        "for target in (sysconfig.get_paths()['purelib'] + '/owned.pth', SUBMISSION, '/owned'):\n"
+        "    try:\n        open(target, 'a').write('import os; os.system(\"touch /tmp/owned\")')\n"
+        "    except OSError:\n        pass\n" + lognormal("return x * 0"),
+        earned=3,  # ctypes: the tasks with a library solution are withheld
+        says="differs",
+    ),
+    Case(
+        "no root, no capabilities, no_new_privs (finding 1)",
+        "import os\nstatus = open('/proc/self/status').read()\n"
+        "assert 0 not in os.getresuid(), 'root'\n"
+        "for line in status.splitlines():\n"
+        "    if line.split(':')[0] in ('CapInh', 'CapPrm', 'CapEff', 'CapAmb'):\n"
+        "        assert int(line.split()[1], 16) == 0, line\n"
+        "assert 'NoNewPrivs:\\t1' in status, 'new privileges possible'\n" + lognormal("return x * 0"),
+        says="differs",
+    ),
+    Case(
+        "host users and secrets in the error message (finding 2)",
+        "import os\nusers = [line.split(':')[0] for line in open('/etc/passwd')]\n"
+        "secret = open('/etc/shadow').read() if os.path.exists('/etc/shadow') else 'no shadow'\n"
+        + lognormal("raise ValueError(' '.join(users) + ' | ' + secret + ' | ' + ' '.join(sorted(os.listdir('/'))))"),
+        says="no shadow" if FS_ISOLATED else "",
+    ),
+    Case(
+        "2 GiB into every writable place it can find (finding 3)",
+        "import os\nfor folder in ('/tmp', '/dev/shm', '/dev', '/', os.environ['HOME']):\n"
+        "    try:\n        with open(os.path.join(folder, 'fill'), 'wb') as file:\n"
+        "            for _ in range(64):\n                file.write(b'0' * 2**25)\n"
+        "    except OSError:\n        pass\n" + lognormal("return x * 0"),
+        earned=OTHERS if FS_ISOLATED else 0,
+        says="differs" if FS_ISOLATED else "more data",
+    ),
+    Case(
+        "a 1,500-level folder tree in its folder (finding 4)",
+        "import os\nfor _ in range(1500):\n    os.mkdir('d')\n    os.chdir('d')\n" + lognormal("return x * 0"),
+        earned=OTHERS if FS_ISOLATED else 0,  # a watched folder deeper than the watch reads counts as too much
+        says="differs" if FS_ISOLATED else "more data",
+    ),
+    Case(
+        "a right answer returned as an nn.Parameter (finding 6: full points)",
+        "import math, torch\n"
+        + lognormal(
+            "value = -0.5 * torch.log(x) ** 2 - 0.5 * math.log(2 * math.pi) - torch.log(x)\n"
+            "return torch.nn.Parameter(value)"
+        ),
+        earned=OTHERS + 2,
     ),
     Case(
         "the reference implementation imported under another name in another cell",
@@ -272,8 +328,8 @@ CASES = [
     Case(
         "filling the disk",
         "for n in range(4):\n    open(f'big{n}', 'wb').write(b'0' * 20 * 2**20)\nimport time\ntime.sleep(3)",
-        earned=0,
-        says="more data",
+        earned=OTHERS if FS_ISOLATED else 0,  # a full tmpfs fails the cell; a watched folder stops the notebook
+        says="No space left" if FS_ISOLATED else "more data",
     ),
     Case(
         "terminal escapes and fake lines in a message",
@@ -339,12 +395,16 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
     (victims / "results.json").write_text('{"score": 0}')
     write_notebook(sheet_notebook("00"), tmp_path / "bob" / "bob_solved.ipynb")
     listener = Listener()
+    path = tmp_path / "alice" / "00_recap.ipynb"
     if case.code:
         case = Case(
             case.name,
             case.code.replace("PORT", str(listener.port))
             .replace("os.environ.get('VICTIMS', '/nonexistent')", repr(str(victims)))
-            .replace("VICTIM", repr(str(victims / "results.json"))),
+            .replace("VICTIM", repr(str(victims / "results.json")))
+            .replace("BOB", repr(str(tmp_path / "bob" / "bob_solved.ipynb")))
+            .replace("SOLVED", repr(str(ROOT / "solutions" / "en" / "00_recap.ipynb")))
+            .replace("SUBMISSION", repr(str(path))),
             case.earned,
             case.says,
         )
@@ -354,7 +414,7 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
     library_before = library.read_bytes()
     started = time.monotonic()
     try:
-        result = grade(path, limits=LIMITS, hidden=[tmp_path / "bob", victims])
+        result = grade(path, limits=LIMITS)
     finally:
         library_after = library.read_bytes()
         if library_after != library_before:  # a host without bubblewrap cannot stop the write: undo it here
@@ -364,6 +424,7 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
 
     assert elapsed < LIMITS.notebook_seconds + 30, elapsed
     assert fingerprint(path) == before
+    assert [entry.name for entry in job_root().iterdir()] in ([], ["torch-cache"]), "the job folder was left behind"
     assert result.earned == case.earned, text(result)
     assert case.says in task_one(result), text(result)
     assert "<script>" not in html_report(result)
@@ -371,6 +432,8 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
     assert "\x1b" not in text(result) and [line for line in lines if line.startswith("Total:")] == lines[-1:]
     if FS_ISOLATED:
         assert library_after == library_before
+        assert not Path(sysconfig.get_paths()["purelib"], "owned.pth").exists()
+        assert "daemon" not in task_one(result)  # a host user; the sandbox knows only root, nobody and the grader
         assert (victims / "results.json").read_text() == '{"score": 0}'
         assert not listener.connected
     else:  # the report must say what it could not enforce

@@ -28,7 +28,6 @@ def import_scores(course: Path, assignment: str, lesson: str, **options: object)
         course / "nfcourse-grades",
         pattern=f"*/{assignment}/*.ipynb",
         lesson=lesson,
-        hidden=[course],
         **options,
     )
     checks = sheet(lesson).checks

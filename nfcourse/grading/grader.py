@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import tempfile
 import threading
 import time
@@ -28,10 +27,12 @@ import torch
 
 from nfcourse.checks.task import Part, Task
 from nfcourse.grading.exchange import load_outputs, save_tensors
-from nfcourse.grading.sandbox import Limits, Run, job_root, protections, run_worker, worker_limits
-from nfcourse.grading.scan import references_used, suspicious
+from nfcourse.grading.isolation import unprivileged_ids
+from nfcourse.grading.sandbox import Limits, Run, job_root, protections, remove_tree, run_worker, worker_limits
+from nfcourse.grading.scan import dynamic_access, references_used, suspicious, unscannable
 from nfcourse.grading.sheets import Sheet, sheet
 from nfcourse.grading.submission import Submission, Unreadable, read_submission
+from nfcourse.grading.untrusted import plain_text
 from nfcourse.i18n import _, using_language
 
 FORMAT_VERSION = 1
@@ -107,13 +108,14 @@ def plan(official: Sheet, submission: Submission) -> tuple[list[dict], dict[str,
     return items, problems
 
 
-def run_items(job: Path, items: list[dict], limits: Limits, language: str, hidden: list[Path]) -> dict[str, str]:
-    """Run the items in the sandbox; item -> "" (fine) or what went wrong.
+def run_items(job: Path, items: list[dict], limits: Limits, language: str) -> tuple[dict[str, str], dict[str, dict]]:
+    """Run the items in the sandbox: item -> "" (fine) or what went wrong, and task -> what its answer returned.
 
     An item that had to be stopped (time, crash, output) is left out when the worker is started again;
     the cells run again to rebuild the answers, the tasks already called do not.
     """
     outcome: dict[str, str] = {}
+    returned: dict[str, dict] = {}
     stopped: set[str] = set()
     started = time.monotonic()
     while [item for item in items if item["name"] not in outcome]:
@@ -127,8 +129,11 @@ def run_items(job: Path, items: list[dict], limits: Limits, language: str, hidde
             outcome |= {item["name"]: "notebook" for item in todo if item["name"] not in outcome}
             break
         job_limits = Limits(**{**asdict(limits), "notebook_seconds": remaining})
-        job_text = json.dumps({"items": todo, "language": language, "rlimits": worker_limits(job_limits)})
-        run = run_worker(job, job_text, job_limits, hidden)
+        job_text = json.dumps(
+            {"items": todo, "language": language, "rlimits": worker_limits(job_limits), "user": unprivileged_ids()}
+        )
+        run = run_worker(job, job_text, job_limits)
+        returned |= run.outputs
         before = set(outcome)
         outcome |= {event["end"]: describe_error(event.get("error")) for event in run.events if "end" in event}
         if run.killed_for in ("notebook", "output", "disk"):
@@ -139,7 +144,7 @@ def run_items(job: Path, items: list[dict], limits: Limits, language: str, hidde
             stopped.add(run.running)
         elif not set(outcome) - before:  # it ended without getting further: another try would do the same
             outcome |= {item["name"]: stopped_reason(run) for item in todo if item["name"] not in outcome}
-    return outcome
+    return outcome, returned
 
 
 def describe_error(error: object) -> str:
@@ -152,7 +157,7 @@ def stopped_reason(run: Run) -> str:
         return run.killed_for
     if not run.events:  # the sandbox itself failed: say what it printed, for the instructor
         last = run.output.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-        return f"nostart:{run.returncode}:{last[0][:200]}"
+        return f"nostart:{run.returncode}:{plain_text(last[0], 200)}"
     return f"crashed:{run.returncode}"
 
 
@@ -191,7 +196,9 @@ def _outcome_message(outcome: str) -> str:
     return f"{error['type']}{where}: {error['message']}{magic}"
 
 
-def judge_task(task: Task, inputs: dict, job: Path, cells: list[str], problems: dict, outcome: dict) -> list[Part]:
+def judge_task(
+    task: Task, inputs: dict, returned: object, cells: list[str], problems: dict, outcome: dict
+) -> list[Part]:
     """The parts of one task's verdict, from what the worker returned and what happened on the way."""
 
     def zero(name: str, message: str) -> list[Part]:
@@ -215,8 +222,8 @@ def judge_task(task: Task, inputs: dict, job: Path, cells: list[str], problems: 
             return zero(_("defines {answer}").format(answer=task.answer), message)
         return zero(_("runs within the limits"), cell_errors[0] if cell_errors else outcome_message(task_outcome))
     try:
-        outputs = load_outputs(job / "work" / "outputs", task.id)
-    except Exception as error:  # ExchangeError, or anything else a crafted file provokes: never a crash
+        outputs = load_outputs(returned)
+    except Exception as error:  # ExchangeError, or anything else a crafted record provokes: never a crash
         return zero(
             _("returns plain numbers"),
             _("The grader could not read what your code returned: {error}").format(error=error),
@@ -241,12 +248,10 @@ def grade(
     language: str | None = None,
     limits: Limits | None = None,
     secret: bytes | None = None,
-    hidden: list[Path] | None = None,
 ) -> Result:
     """Grade the notebook at `path`. Never raises because of the submission; never writes to it.
 
-    `lesson` and `language` override what the notebook says about itself; `hidden` are folders the learner's
-    code must not see (the folder of the submission is always among them).
+    `lesson` and `language` override what the notebook says about itself.
     """
     limits = limits or Limits()
     started = time.monotonic()
@@ -260,19 +265,19 @@ def grade(
     secret = secret or secret_seed()
     job = Path(tempfile.mkdtemp(dir=job_root()))
     try:
-        (job / "inputs").mkdir()
+        os.chmod(job, 0o711)  # the worker's user may pass through to its inputs, not list the folder
+        (job / "inputs").mkdir(mode=0o755)
         inputs = {
             task.id: task.make_inputs(task_generator(secret, submission.digest, task.id)) for task in official.tasks
         }
         for task_id, tensors in inputs.items():
             save_tensors(job / "inputs" / f"{task_id}.npz", tensors)
-        os.chmod(job, 0o700)
-        folder = Path(path).resolve().parent  # the submission's folder and its parent (other students)
-        folders = [folder, folder.parent, *(hidden or [])]
-        outcome = run_items(job, items, limits, submission.language, folders)
+            os.chmod(job / "inputs" / f"{task_id}.npz", 0o644)
+        outcome, returned = run_items(job, items, limits, submission.language)
         with _language_lock, using_language(submission.language):
             tasks = [
-                judged(task, submission, inputs[task.id], job, problems, outcome, official) for task in official.tasks
+                judged(task, submission, inputs[task.id], returned.get(task.id), problems, outcome, official)
+                for task in official.tasks
             ]
             notes = [
                 _("Cell {cell}: {what}").format(cell=name[5:], what=outcome_message(result))
@@ -283,7 +288,7 @@ def grade(
             ]
             flags = [flag for task in tasks for flag in task.flags]
     finally:
-        shutil.rmtree(job, ignore_errors=True)
+        remove_tree(job)
     return Result(
         submission=str(path),
         digest=submission.digest,
@@ -300,27 +305,47 @@ def grade(
 
 
 def judged(
-    task: Task, submission: Submission, inputs: dict, job: Path, problems: dict, outcome: dict, official: Sheet
+    task: Task, submission: Submission, inputs: dict, returned: object, problems: dict, outcome: dict, official: Sheet
 ) -> TaskResult:
+    """One task's verdict, its points withheld where the code takes, or may take, the library's own solution.
+
+    Every solution cell counts, not only the task's own: a helper in another cell runs in the same process.
+    A task with references loses its points to a reference taken by name, and to code the scan cannot
+    follow (names computed at run time, or a cell it cannot read), which can take one without naming it.
+    """
     cells = official.solution_cells(task.id)
-    parts = judge_task(task, inputs, job, cells, problems, outcome)
+    parts = judge_task(task, inputs, returned, cells, problems, outcome)
     sources = [source for cell in cells for source in submission.cells.get(cell, [])[:1]]
     every_solution = [source for found in submission.cells.values() for source in found]
     used = sorted({name for source in every_solution for name in references_used(source, task.references)})
-    flags = []
+    unfollowed = sorted({name for source in every_solution for name in dynamic_access(source)})[:8]
+    if any(unscannable(source) for source in every_solution):
+        unfollowed.append(_("a cell too long or too deeply nested to read"))
+    withheld = ""
     if used:
-        message = _(
+        withheld = _(
             "uses {names} from the nfcourse library, which already solves this task; the task asks for your own"
             " code, so its points are withheld."
         ).format(names=", ".join(used))
-        parts = [Part(_("your own implementation"), task.points, 0, message)]
-        flags.append(f"{task.id}: {message}")
+    elif unfollowed and task.references:
+        withheld = _(
+            "reaches code in ways the grader cannot check ({names}), and such code could use the library's own"
+            " solution of this task without naming it, so its points are withheld; your instructor may look at"
+            " the code and award them."
+        ).format(names=", ".join(unfollowed))
+    flags = []
+    if withheld:
+        parts = [Part(_("your own implementation"), task.points, 0, withheld)]
+        flags.append(f"{task.id}: {withheld}")
     if odd := sorted({name for source in sources for name in suspicious(source)}):
         flags.append(
             _("{task}: the solution uses {names}, which a sheet never needs; have a look.").format(
                 task=task.id, names=", ".join(odd)
             )
         )
+    if any(unscannable(source) for source in sources):
+        message = _("{task}: a solution cell is too long or too deeply nested for the grader to read; have a look.")
+        flags.append(message.format(task=task.id))
     return TaskResult(task.id, _(task.title), task.points, sum(part.earned for part in parts), parts, flags)
 
 

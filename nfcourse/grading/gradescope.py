@@ -61,7 +61,7 @@ def run(root: Path, lesson: str) -> dict:
     notebooks = [path for path in notebooks if ".ipynb_checkpoints" not in path.parts]
     if len(notebooks) == 1:
         try:
-            results = gradescope_json(grade(notebooks[0], lesson=lesson, hidden=[root]))
+            results = gradescope_json(grade(notebooks[0], lesson=lesson))
         except Exception as error:  # never leave Gradescope without a results.json
             message = f"The grader failed on this notebook ({type(error).__name__}: {error}); tell your instructor."
             results = {"score": 0, "output": message, "output_format": "text", "tests": []}

@@ -1,26 +1,30 @@
 """Running the learner's code in a separate, fenced-in process, and watching it from outside.
 
-The worker (`python -I -m nfcourse.grading.worker JOB`) runs in the job's own empty folder with a clean
-environment, and with every protection this host offers:
+The worker (`python -I worker.py JOB EVENTS_FD`) runs with a clean environment and every
+protection this host offers (isolation.py says which and how):
 
-    own file system view   bubblewrap: the whole file system read-only, /tmp, the submissions, the
-                           results and the course's solutions hidden, only the job's work folder writable
-    no network, own PIDs   bubblewrap, or else `unshare --user --net --pid`: no network interface but
-                           loopback, and no way to see or signal the grader's processes
-    process count          a cgroup's pids.max, or else RLIMIT_NPROC (ineffective for root)
+    unprivileged           never root: a root grader runs it as `nobody`, with no capabilities and
+                           no_new_privs, before any learner code runs
+    own file system        bubblewrap: only Python, the course package, a minimal /etc and the job's
+                           inputs, read-only; one writable folder, a tmpfs of `Limits.disk_bytes`
+    no network, own PIDs   bubblewrap, or else `unshare`: no network interface but loopback, and no way
+                           to see or signal the grader's processes
+    processes, memory      a cgroup per run (pids, memory) where the host lends one; else RLIMIT_NPROC
     CPU, memory, files     rlimits the worker sets on itself before it reads any learner code
 
 Whatever the host offers, the grader watches from outside: a wall-clock limit per cell, per task and
-per notebook, a cap on printed output enforced while it is being printed, and one on the bytes it
-writes. Any breach kills the whole process group (and with it the PID namespace). `protections()` says
-which of these are active, so that reports state what was and was not enforced.
+per notebook, a cap on printed output enforced while it is being printed, and (without bubblewrap's
+tmpfs) one on the bytes written. Any breach kills the whole process group (and with it the PID
+namespace). `protections()` says which of these are active, so that reports state what was enforced.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import errno
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,10 +36,23 @@ from functools import cache
 from itertools import count
 from pathlib import Path
 
+from nfcourse.grading.exchange import RECORD_BYTES
+from nfcourse.grading.isolation import (
+    isolation,
+    job_inside,
+    launcher,
+    prepare_work,
+    sandbox_prefix,
+    sized_tmpfs,
+    started_by_root,
+    unprivileged_ids,
+)
+from nfcourse.grading.untrusted import plain_text
 from nfcourse.i18n import N_
 
 STARTUP_SECONDS = 60.0
-_probe_lock = threading.Lock()  # importing torch before the first cell, counted apart from the cells' own limits
+WORKER = Path(__file__).with_name("worker.py")  # run as a file: nothing of nfcourse is imported before it drops root
+_probe_lock = threading.Lock()  # the host is probed once, whichever thread asks first
 _cgroup_names = count()
 
 
@@ -69,143 +86,144 @@ class Run:
     killed_for: str = ""  # "" (ended by itself), "item" (the running item's limit), "notebook", "output", "disk"
     running: str = ""  # the item that had started but not ended when the process stopped
     output: bytes = b""  # the first bytes the learner's code printed
+    outputs: dict[str, dict] = field(default_factory=dict)  # task id -> the record of what its answer returned
 
     @property
     def finished(self) -> set[str]:
         return {event["end"] for event in self.events if "end" in event}
 
 
-def _works(argv: list[str]) -> bool:
-    try:
-        return subprocess.run(argv, capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
+@dataclass(frozen=True)
+class Controller:
+    """A cgroup controller the grader uses, with its limit file under cgroup v1 and v2."""
+
+    name: str
+    v1_limit: str
+    v2_limit: str
 
 
-def isolation() -> str:
-    """The strongest isolation this host allows: "bubblewrap", "unshare" or "none"."""
+PIDS = Controller("pids", "pids.max", "pids.max")
+MEMORY = Controller("memory", "memory.limit_in_bytes", "memory.max")
+
+
+def cgroup_parent(controller: Controller) -> Path | None:
+    """A cgroup with `controller` under which the grader may create one group per run, if it can."""
     with _probe_lock:
-        return _isolation()
+        return _cgroup_parent(controller)
 
 
 @cache
-def _isolation() -> str:
-    probe = Path("/tmp") / f"nfcourse-probe-{os.getpid()}"
-    (probe / "work").mkdir(parents=True, exist_ok=True)
-    works = shutil.which("bwrap") and _works([*bwrap_prefix(probe, []), "true"])
-    shutil.rmtree(probe, ignore_errors=True)
-    if works:
-        return "bubblewrap"
-    if shutil.which("unshare") and _works([*UNSHARE, "true"]):
-        return "unshare"
-    return "none"
-
-
-UNSHARE = ["unshare", "--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"]
-
-
-def bwrap_prefix(job: Path, hidden: list[Path]) -> list[str]:
-    """bubblewrap: read-only root, `hidden` folders replaced by empty ones, only `job/work` writable."""
-    argv = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--ro-bind", "/", "/"]
-    argv += ["--dev", "/dev", "--proc", "/proc"]
-    for folder in hidden:
-        argv += ["--tmpfs", str(folder)]
-    work = job / "work"
-    return [*argv, "--ro-bind", str(job), str(job), "--bind", str(work), str(work), "--chdir", str(work), "--"]
-
-
-def job_root() -> Path:
-    """The folder of this grader process's jobs (one subfolder each), hidden as a whole from every job."""
-    root = Path(tempfile.gettempdir()) / f"nfcourse-grading-{os.getpid()}"
-    root.mkdir(mode=0o700, exist_ok=True)
-    return root
-
-
-def always_hidden() -> list[Path]:
-    """Hidden from every job: the temporary folder (unless Python lives there), all jobs, the course's solutions."""
-    return [Path(tempfile.gettempdir()), job_root(), *course_sources()]
-
-
-def course_sources() -> list[Path]:
-    """Where a checkout of the course keeps the solutions (solved sheets, lesson sources, tests, history)."""
-    root = Path(__file__).resolve().parents[2]
-    return [root / name for name in ("solutions", "lessons", "tests", ".git")]
-
-
-def hideable(folders: list[Path]) -> list[Path]:
-    """The folders to hide, except any that holds what the worker needs (Python, nfcourse) or is missing."""
-    needed = [Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(__file__).resolve().parents[2]]
-    result = []
-    for folder in {folder.resolve() for folder in folders}:
-        if folder.is_dir() and folder != Path("/") and not any(path.is_relative_to(folder) for path in needed):
-            result.append(folder)
-    return sorted(result)  # parents before their subfolders, so a later tmpfs is not covered by an earlier one
-
-
-def pids_cgroup_parent() -> Path | None:
-    """A cgroup (v1 pids hierarchy) under which the grader may create one group per run, if it can."""
-    with _probe_lock:
-        return _pids_cgroup_parent()
-
-
-@cache
-def _pids_cgroup_parent() -> Path | None:
+def _cgroup_parent(controller: Controller) -> Path | None:
     try:
         for line in Path("/proc/self/cgroup").read_text().splitlines():
             _number, controllers, path = line.split(":", 2)
-            if "pids" in controllers.split(","):
-                parent = Path("/sys/fs/cgroup/pids") / path.lstrip("/")
-                probe = parent / f"nfcourse-probe-{os.getpid()}"
-                probe.mkdir()
+            if controller.name in controllers.split(","):
+                parent, limit = Path("/sys/fs/cgroup") / controller.name / path.lstrip("/"), controller.v1_limit
+            elif controllers == "" and Path("/sys/fs/cgroup/cgroup.controllers").exists():
+                parent, limit = Path("/sys/fs/cgroup") / path.lstrip("/"), controller.v2_limit
+            else:
+                continue
+            probe = parent / f"nfcourse-probe-{os.getpid()}"
+            probe.mkdir()
+            try:
+                if (probe / limit).exists():
+                    return parent
+            finally:
                 probe.rmdir()
-                return parent
     except OSError:
         return None
     return None
 
 
+def limit_file(cgroup: Path, controller: Controller) -> Path:
+    v1 = cgroup / controller.v1_limit
+    return v1 if v1.exists() else cgroup / controller.v2_limit
+
+
 def process_limit() -> str:
-    """How the process count is limited: "cgroup", "rlimit" or "" (not possible here)."""
-    if pids_cgroup_parent() is not None:
-        return "cgroup"
-    return "rlimit" if hasattr(os, "geteuid") and os.geteuid() != 0 and Path("/proc").is_dir() else ""
+    """How the process count is limited: "cgroup" or "rlimit" (which counts every process of the worker's user)."""
+    return "cgroup" if cgroup_parent(PIDS) is not None else "rlimit"
+
+
+def sandbox_user() -> str:
+    """Who the learner's code runs as on this host, in words."""
+    if not started_by_root():
+        return "the grader's own user, no capabilities"
+    uid, _gid = unprivileged_ids()
+    return f"nobody (uid {uid}), no capabilities, no_new_privs"
 
 
 def protections() -> list[Protection]:
     """Which protections this host gives the learner's code, for every report."""
     how = isolation()
-    namespaces = {"bubblewrap": "bubblewrap", "unshare": "unshare (user, network and PID namespaces)"}
+    walled = how.startswith("bubblewrap")
+    capped = walled and sized_tmpfs()
+    namespaces = {
+        "bubblewrap": "bubblewrap: user, mount, PID, network and IPC namespaces",
+        "bubblewrap-as-root": "bubblewrap: mount, PID, network and IPC namespaces (no user namespaces here)",
+        "unshare": "unshare: user, network, PID and IPC namespaces",
+    }
     missing = "unavailable here: install bubblewrap (apt install bubblewrap) or allow user namespaces"
-    limit = process_limit()
+    memory = cgroup_parent(MEMORY) is not None
     return [
         Protection(N_("separate process, wall-clock limits, output cap"), True, "always"),
-        Protection(N_("CPU time, memory and file size limits"), hasattr(os, "setsid"), "rlimits"),
+        Protection(N_("CPU time, memory and file size limits"), True, "rlimits"),
+        Protection(N_("unprivileged user"), True, sandbox_user()),
         Protection(N_("no network"), how != "none", namespaces.get(how, missing)),
         Protection(N_("cannot see or signal the grader's processes"), how != "none", namespaces.get(how, missing)),
         Protection(
-            N_("read-only file system, other submissions and results hidden"),
-            how == "bubblewrap",
-            "bubblewrap" if how == "bubblewrap" else missing,
+            N_("own file system: only Python, the course package and the job's folder"),
+            walled,
+            "bubblewrap" if walled else missing,
+        ),
+        Protection(
+            N_("all writable space capped"),
+            capped,
+            "a size-limited tmpfs" if capped else "the job folder's size checked twice a second (can be overshot)",
         ),
         Protection(
             N_("limited number of processes"),
-            bool(limit),
-            {"cgroup": "cgroup pids.max", "rlimit": "RLIMIT_NPROC"}.get(limit, "unavailable for root without cgroups"),
+            True,
+            "cgroup pids.max" if process_limit() == "cgroup" else "RLIMIT_NPROC (counts all processes of that user)",
+        ),
+        Protection(
+            N_("memory limited by a cgroup"),
+            memory,
+            "cgroup memory limit" if memory else "no cgroup here: RLIMIT_AS alone, which leaves out kernel buffers",
         ),
     ]
 
 
-def user_tasks() -> int:
-    """The number of threads the current user runs (what RLIMIT_NPROC counts)."""
-    total, uid = 0, str(os.getuid())
+@cache
+def job_root() -> Path:
+    """The folder of this grader process's jobs (one subfolder each), removed when the process ends.
+
+    Torch's compiler cache, which judging can create, goes in there too (unless set already), so that
+    grading leaves nothing behind in the temporary folder.
+    """
+    root = Path(tempfile.mkdtemp(prefix=f"nfcourse-grading-{os.getpid()}-"))
+    os.chmod(root, 0o711)  # the worker's user may pass through to its own job, not list the others
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(root / "torch-cache"))
+    atexit.register(remove_tree, root)
+    return root
+
+
+def user_tasks(uid: int) -> int:
+    """The number of threads user `uid` runs on this host (what RLIMIT_NPROC counts)."""
+    total = 0
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
         except OSError:
             continue
-        if fields.get("Uid", "").split()[:1] == [uid]:
+        if fields.get("Uid", "").split()[:1] == [str(uid)]:
             total += int(fields.get("Threads", "1"))
     return total
+
+
+def worker_uid() -> int:
+    """The host uid the learner's code runs as."""
+    return unprivileged_ids()[0] if started_by_root() else os.getuid()
 
 
 def worker_limits(limits: Limits) -> dict[str, int]:
@@ -217,19 +235,19 @@ def worker_limits(limits: Limits) -> dict[str, int]:
         "RLIMIT_CORE": 0,
     }
     if process_limit() == "rlimit":
-        values["RLIMIT_NPROC"] = user_tasks() + limits.processes
+        values["RLIMIT_NPROC"] = user_tasks(worker_uid()) + limits.processes
     return values
 
 
-def worker_environment(job: Path) -> dict[str, str]:
-    """A clean environment: nothing of the grader's, one thread per library."""
+def worker_environment(work: Path) -> dict[str, str]:
+    """A clean environment: nothing of the grader's, home and temporary folder in `work`, one thread per library."""
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(job),
-        "TMPDIR": str(job),
+        "HOME": str(work),
+        "TMPDIR": str(work),
         "LANG": "C.UTF-8",
         "MPLBACKEND": "Agg",
-        "MPLCONFIGDIR": str(job),
+        "MPLCONFIGDIR": str(work),
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -243,37 +261,110 @@ def plain_error(error: object) -> dict | None:
         return None
     line = error.get("line")
     return {
-        "type": str(error.get("type", "Error"))[:100],
-        "message": str(error.get("message", ""))[:300],
-        "line": line if isinstance(line, int) else None,
+        "type": plain_text(error.get("type", "Error"), 100),
+        "message": plain_text(error.get("message", ""), 300),
+        "line": line if type(line) is int else None,
     }
 
 
+FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+MAX_DEPTH = 64  # a deeper tree in the job folder counts as over the disk limit
+
+
 def folder_size(folder: Path, most: int) -> int:
-    """Bytes under `folder`, stopping early once past `most` (entries count 4 KiB each, links are not followed)."""
-    total = 0
-    for base, folders, files in os.walk(folder):
-        for name in folders + files:
-            try:
-                total += 4096 + os.lstat(os.path.join(base, name)).st_size
-            except OSError:
-                continue
-            if total > most:
-                return total
+    """Bytes under `folder`, stopping early once past `most` (entries count 4 KiB each, links are not followed).
+
+    Iterative, and every folder is opened one name at a time from `folder` (no path grows long, one file
+    descriptor at a time); a tree deeper than MAX_DEPTH counts as over the limit.
+    """
+    total, pending = 0, [()]  # the folders still to read, as names from `folder` down
+    while pending and total <= most:
+        names = pending.pop()
+        if len(names) > MAX_DEPTH:
+            return most + 1
+        try:
+            fd = open_below(folder, names)
+        except OSError:  # removed or replaced meanwhile
+            continue
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    total += 4096 + entry.stat(follow_symlinks=False).st_size
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((*names, entry.name))
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
     return total
+
+
+def open_below(folder: Path, names: tuple[str, ...]) -> int:
+    """A file descriptor of the folder `folder/names[0]/names[1]/...`, never through a link."""
+    fd = os.open(folder, FOLDER)
+    for name in names:
+        try:
+            child = os.open(name, FOLDER, dir_fd=fd)
+        finally:
+            os.close(fd)
+        fd = child
+    return fd
+
+
+def remove_tree(folder: Path) -> None:
+    """Delete `folder` and everything in it, however deep, never following a link; never raises.
+
+    It holds one file descriptor at a time: down into the first subfolder, back up through `..` once a
+    folder is empty. It stops at the first entry it cannot remove, so it always ends.
+    """
+    names: list[str] = []  # the path from `folder` down to where it is
+    try:
+        fd = os.open(folder, FOLDER)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(folder)  # a file or a link, not a folder
+        return
+    try:
+        while True:
+            with os.scandir(fd) as entries:
+                entry = next((entry.name for entry in entries), None)
+            if entry is None and not names:
+                break
+            if entry is None:  # empty: up one level, and remove it there
+                parent = os.open("..", FOLDER, dir_fd=fd)
+                os.close(fd)
+                fd = parent
+                os.rmdir(names.pop(), dir_fd=fd)
+                continue
+            try:
+                child = os.open(entry, FOLDER, dir_fd=fd)
+            except OSError as error:
+                if error.errno not in (errno.ENOTDIR, errno.ELOOP):
+                    raise
+                os.unlink(entry, dir_fd=fd)
+                continue
+            os.close(fd)
+            fd = child
+            names.append(entry)
+        os.close(fd)
+        os.rmdir(folder)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 class Watch:
     """Reads the worker's output and events in threads, and tells when a limit is exceeded.
 
     Events come through a pipe the learner's code can also write to, so only the start and end of the
-    items this run was given count, each once, and a flood of events is treated like a flood of output.
+    items this run was given count, each once, the values a task returned only while that task runs, and
+    a flood of events is treated like a flood of output.
     """
 
     def __init__(self, process: subprocess.Popen, events_fd: int, limits: Limits, items: list[str], work: Path) -> None:
         self.process, self.limits = process, limits
         self.run = Run()
-        self.printed = 0
+        self.printed = self.returned = 0  # bytes printed (and forged events), bytes of returned values
         self.lock = threading.Lock()
         self.started = self.item_started = self.size_checked = time.monotonic()
         self.item_limit = STARTUP_SECONDS
@@ -295,29 +386,37 @@ class Watch:
 
     def read_events(self, fd: int) -> None:
         with open(fd, "rb", closefd=True) as events:
-            for line in iter(lambda: events.readline(4096), b""):
-                with self.lock:
-                    self.printed += len(line)  # forged events count against the output cap
+            for line in iter(lambda: events.readline(RECORD_BYTES), b""):
                 try:
                     event = json.loads(line)
                 except ValueError:
-                    continue
-                if isinstance(event, dict):
-                    self.record(event)
+                    event = None
+                with self.lock:
+                    if not (isinstance(event, dict) and self.record(event)):
+                        self.printed += len(line)  # forged or broken events count against the output cap
+                    elif "outputs" in event:
+                        self.returned += len(line)
 
-    def record(self, event: dict) -> None:
-        with self.lock:
-            item = event.get("start")
-            if item in self.expected and ("start", item) not in self.seen:
-                self.seen.add(("start", item))
-                self.run.running, self.item_started = item, time.monotonic()
-                self.item_limit = self.limits.cell_seconds if item.startswith("cell:") else self.limits.task_seconds
-                self.run.events.append({"start": item})
-            item = event.get("end")
-            if item in self.expected and item == self.run.running and ("end", item) not in self.seen:
-                self.seen.add(("end", item))
-                self.run.running = ""
-                self.run.events.append({"end": item, "error": plain_error(event.get("error"))})
+    def record(self, event: dict) -> bool:
+        """Take an event of this run into account (the lock is held); False if it is not one."""
+        item = event.get("start")
+        if isinstance(item, str) and item in self.expected and ("start", item) not in self.seen:
+            self.seen.add(("start", item))
+            self.run.running, self.item_started = item, time.monotonic()
+            self.item_limit = self.limits.cell_seconds if item.startswith("cell:") else self.limits.task_seconds
+            self.run.events.append({"start": item})
+            return True
+        task = event.get("outputs")
+        if isinstance(task, str) and self.run.running == f"task:{task}":
+            self.run.outputs[task] = event
+            return True
+        item = event.get("end")
+        if isinstance(item, str) and item == self.run.running and ("end", item) not in self.seen:
+            self.seen.add(("end", item))
+            self.run.running = ""
+            self.run.events.append({"end": item, "error": plain_error(event.get("error"))})
+            return True
+        return False
 
     def done(self) -> bool:
         """Every item has ended: all its results are written, so the process need not be waited for."""
@@ -328,7 +427,7 @@ class Watch:
         """The limit exceeded right now, or ""."""
         now = time.monotonic()
         with self.lock:
-            if self.printed > self.limits.output_bytes:
+            if self.printed > self.limits.output_bytes or self.returned > RECORD_BYTES:
                 return "output"
             if now - self.started > self.limits.notebook_seconds:
                 return "notebook"
@@ -358,36 +457,36 @@ def send(process: subprocess.Popen, text: str) -> None:
         pass
 
 
-def run_worker(job: Path, job_text: str, limits: Limits, hidden: list[Path]) -> Run:
+def run_worker(job: Path, job_text: str, limits: Limits) -> Run:
     """Start the worker on `job` with every protection available, send it `job_text`, watch it, return what it did.
 
-    `job` holds the task inputs (read-only for the worker); the worker works in `job/work`.
+    `job/inputs` holds the task inputs (read-only for the worker); the worker works in `job/work` and sends
+    what the answers returned through its events pipe.
     """
-    (job / "work").mkdir(exist_ok=True)
-    read_end, write_end = os.pipe()
-    argv = [sys.executable, "-I", "-X", "utf8", "-m", "nfcourse.grading.worker", str(job), str(write_end)]
     how = isolation()
-    if how == "bubblewrap":
-        argv = bwrap_prefix(job, hideable(hidden + always_hidden())) + argv
-    elif how == "unshare":
-        argv = UNSHARE + argv
-    cgroup = None
-    if (parent := pids_cgroup_parent()) is not None:
-        cgroup = parent / f"nfcourse-{os.getpid()}-{next(_cgroup_names)}"
-        cgroup.mkdir()
-        (cgroup / "pids.max").write_text(str(limits.processes))
-        argv = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cgroup / "cgroup.procs"), *argv]
+    remove_tree(job / "work")  # a previous run's files
+    prepare_work(job / "work")
+    read_end, write_end = os.pipe()
+    inside = job_inside(how, job)
+    worker = [sys.executable, "-I", "-X", "utf8", str(WORKER), str(inside), str(write_end)]
+    cgroups = make_cgroups(limits)
+    argv = launcher(how, cgroups) + sandbox_prefix(how, job, limits.disk_bytes) + worker
     try:
         process = subprocess.Popen(
             argv,
-            cwd=job / "work",
-            env=worker_environment(job / "work"),
+            cwd="/",
+            env=worker_environment(inside / "work"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             pass_fds=(write_end,),
             start_new_session=True,
         )
+    except OSError:
+        os.close(read_end)
+        for cgroup in cgroups:
+            remove_cgroup(cgroup)
+        raise
     finally:
         os.close(write_end)
     threading.Thread(target=send, args=(process, job_text), daemon=True).start()
@@ -405,11 +504,24 @@ def run_worker(job: Path, job_text: str, limits: Limits, hidden: list[Path]) -> 
         process.wait()
         for reader in watch.readers:
             reader.join(timeout=2)
-        if cgroup is not None:
+        for cgroup in cgroups:
             remove_cgroup(cgroup)
     with watch.lock:
         watch.run.returncode = process.returncode
         return watch.run
+
+
+def make_cgroups(limits: Limits) -> list[Path]:
+    """One new cgroup per controller this host lends the grader, with the run's limit written in."""
+    values = {PIDS: limits.processes, MEMORY: limits.memory_bytes + limits.disk_bytes}
+    cgroups = []
+    for controller, value in values.items():
+        if (parent := cgroup_parent(controller)) is not None:
+            cgroup = parent / f"nfcourse-{os.getpid()}-{next(_cgroup_names)}"
+            cgroup.mkdir()
+            limit_file(cgroup, controller).write_text(str(value))
+            cgroups.append(cgroup)
+    return cgroups
 
 
 def remove_cgroup(cgroup: Path) -> None:
