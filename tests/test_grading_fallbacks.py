@@ -4,7 +4,6 @@ learner's code as root, and its report says which protections were not enforced.
 from __future__ import annotations
 
 import shutil
-import subprocess
 
 import pytest
 from sheets import sheet_notebook, write_notebook
@@ -21,15 +20,10 @@ CHECKS = (
 )
 
 
-def python_starts(how: str) -> bool:
-    """Whether the worker's Python starts under `how` here (as root, `nobody` may be unable to reach it)."""
-    argv = [*isolation.launcher(how), *(isolation.UNSHARE if how == "unshare" else []), *isolation.PYTHON_RUNS]
-    return subprocess.run(argv, capture_output=True, cwd="/").returncode == 0
-
-
 @pytest.mark.parametrize("how", ["unshare", "none"])
 def test_weaker_isolation_grades_or_refuses_and_says_what_is_missing(tmp_path, monkeypatch, how: str) -> None:
-    if how == "unshare" and not (shutil.which("unshare") and python_starts("unshare")):
+    starts = isolation.python_starts(how, tmp_path)  # as root, `nobody` may be unable to reach the Python
+    if how == "unshare" and not (shutil.which("unshare") and starts):
         pytest.skip("this host does not allow unprivileged user namespaces for the worker's user")
     monkeypatch.setattr(sandbox, "isolation", lambda: how)
     result = grade(write_notebook(sheet_notebook("00", replace={"00.lognormal": (None, CHECKS)}), tmp_path / "a.ipynb"))
@@ -39,7 +33,7 @@ def test_weaker_isolation_grades_or_refuses_and_says_what_is_missing(tmp_path, m
     assert active["no network"] is (how == "unshare")
     assert not active["own file system: only Python, the course package and the job's folder"]
     assert "runs as root" not in report
-    if python_starts(how):
+    if starts:
         assert result.earned == 10, report
         if how == "unshare":
             assert "network reached" not in report

@@ -33,9 +33,10 @@ from sheets import sheet_notebook, write_notebook
 
 from nfcourse.checks.task import Failure, Part
 from nfcourse.grading.exchange import ExchangeError, load_outputs, load_tensors
+from nfcourse.grading.folders import folder_size, remove_tree
 from nfcourse.grading.grader import Result, TaskResult, grade
 from nfcourse.grading.report import gradescope, html_report, text, write_csv
-from nfcourse.grading.sandbox import Limits, folder_size, remove_tree
+from nfcourse.grading.sandbox import Limits
 from nfcourse.grading.scan import MAX_SOURCE, dynamic_access, references_used, suspicious, unscannable
 
 SEED = 13  # issue 13

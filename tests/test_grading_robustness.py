@@ -24,9 +24,9 @@ from sheets import sheet_notebook, write_notebook
 
 from nfcourse.checks.task import Part
 from nfcourse.grading.batch import grade_folder, submissions
+from nfcourse.grading.folders import remove_tree
 from nfcourse.grading.grader import Result, TaskResult, grade
 from nfcourse.grading.report import gradescope, html_report, text, write_csv
-from nfcourse.grading.sandbox import remove_tree
 from nfcourse.grading.scan import dynamic_access, references_used, suspicious, unscannable
 
 SURROGATE = chr(0xD800)

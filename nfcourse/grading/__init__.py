@@ -4,8 +4,9 @@
     result = grade(Path("alice/00_recap.ipynb"))        # a Result: points per task, messages, flags
 
 Modules, in the order a submission passes through them: `submission` (read the notebook, never run it),
-`sheets` (the official code and tasks), `sandbox` and `worker` (run the learner's code fenced in),
-`exchange` (plain data across the fence), `grader` (judge), `report` (text, HTML, Gradescope, CSV),
+`sheets` (the official code and tasks), `sandbox`, `isolation`, `launch` and `worker` (run the
+learner's code fenced in), `folders` (the job folder seen from outside), `exchange` and `untrusted`
+(plain data and text across the fence), `grader` (judge), `report` (text, HTML, Gradescope, CSV),
 `batch` (folders), `gradebook` (nbgrader), `gradescope` (the autograder bundle).
 """
 

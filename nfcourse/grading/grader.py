@@ -27,8 +27,9 @@ import torch
 
 from nfcourse.checks.task import Part, Task
 from nfcourse.grading.exchange import load_outputs, save_tensors
+from nfcourse.grading.folders import remove_tree
 from nfcourse.grading.isolation import unprivileged_ids
-from nfcourse.grading.sandbox import Limits, Run, job_root, protections, remove_tree, run_worker, worker_limits
+from nfcourse.grading.sandbox import Limits, Run, job_root, protections, run_worker, worker_limits
 from nfcourse.grading.scan import dynamic_access, references_used, suspicious, unscannable
 from nfcourse.grading.sheets import Sheet, sheet
 from nfcourse.grading.submission import Submission, Unreadable, read_submission

@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 
 import nfcourse
+from nfcourse.grading.folders import remove_tree
 
 SYSTEM_FOLDERS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 SYSTEM_FILES = (
@@ -71,6 +72,15 @@ def started_by_root() -> bool:
     return os.geteuid() == 0
 
 
+def worker_ids() -> tuple[int, int]:
+    """The host uid and gid the learner's code runs as: `nobody`'s for a root grader, else the grader's."""
+    return unprivileged_ids() if started_by_root() else (os.getuid(), os.getgid())
+
+
+def in_system_folders(path: Path) -> bool:
+    return any(path.is_relative_to(system) for system in SYSTEM_FOLDERS)
+
+
 def isolation() -> str:
     """The strongest isolation this host allows (see the module docstring for the four kinds)."""
     with _probe_lock:
@@ -84,30 +94,29 @@ def _isolation() -> str:
         os.chmod(probe, 0o755)
         (probe / "inputs").mkdir(mode=0o755)
         prepare_work(probe / "work")
-        if shutil.which("bwrap"):
-            for how in ("bubblewrap", "bubblewrap-as-root") if started_by_root() else ("bubblewrap",):
-                if _works([*launcher(how), *bwrap_prefix(how, probe, 2**20), *PYTHON_RUNS]):
-                    return how
-        if shutil.which("unshare") and _works([*launcher("unshare"), *UNSHARE, *PYTHON_RUNS]):
-            return "unshare"
-        return "none"
+        candidates = ["bubblewrap", "bubblewrap-as-root"] if started_by_root() else ["bubblewrap"]
+        candidates = [*(candidates if shutil.which("bwrap") else []), *(["unshare"] if shutil.which("unshare") else [])]
+        return next((how for how in candidates if python_starts(how, probe)), "none")
     finally:
-        shutil.rmtree(probe, ignore_errors=True)
+        remove_tree(probe)
 
 
-def prepare_work(work: Path) -> None:
-    """The worker's writable folder on the host: under bubblewrap the place its tmpfs is shown, otherwise
-    the folder itself, owned by the worker's user when that is not the grader's."""
-    work.mkdir(mode=0o711)  # others (bubblewrap as root without capabilities) may enter it, not list it
-    if started_by_root():
-        os.chown(work, *unprivileged_ids())
-
-
-def _works(argv: list[str]) -> bool:
+def python_starts(how: str, job: Path) -> bool:
+    """Whether the worker's Python starts and imports nfcourse under isolation `how`, on `job`'s folders."""
     try:
+        argv = [*launcher(how), *sandbox_prefix(how, job, 2**20), *PYTHON_RUNS]
         return subprocess.run(argv, capture_output=True, timeout=20, cwd="/").returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
+
+
+def prepare_work(work: Path) -> None:
+    """The worker's writable folder on the host, emptied of a previous run's files: under bubblewrap the
+    place its tmpfs is shown, otherwise the folder itself, owned by the worker's user."""
+    remove_tree(work)
+    work.mkdir(mode=0o711)  # others (bubblewrap as root without capabilities) may enter it, not list it
+    if started_by_root():
+        os.chown(work, *worker_ids())
 
 
 def launcher(how: str, cgroups: list[Path] = ()) -> list[str]:
@@ -116,8 +125,7 @@ def launcher(how: str, cgroups: list[Path] = ()) -> list[str]:
     for cgroup in cgroups:
         argv += ["--cgroup", str(cgroup / "cgroup.procs")]
     if started_by_root() and how != "bubblewrap-as-root":
-        uid, gid = unprivileged_ids()
-        argv += ["--user", f"{uid}:{gid}"]
+        argv += ["--user", "{}:{}".format(*worker_ids())]
     return [*argv, "--"]
 
 
@@ -139,9 +147,10 @@ def job_inside(how: str, job: Path) -> Path:
 def bwrap_prefix(how: str, job: Path, writable_bytes: int) -> list[str]:
     """bubblewrap with the worker's own file system (`view`), started in its work folder."""
     namespaces = ["--unshare-user", *NAMESPACES] if how == "bubblewrap" else NAMESPACES
-    argv = [shutil.which("bwrap") or "bwrap", *namespaces, "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
-    if how == "bubblewrap-as-root":
-        argv[-2:] = ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]  # to drop to nobody
+    capabilities = ["--cap-drop", "ALL"]
+    if how == "bubblewrap-as-root":  # the worker needs these two to become nobody
+        capabilities += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    argv = [shutil.which("bwrap") or "bwrap", *namespaces, "--die-with-parent", "--new-session", *capabilities]
     return [*argv, *view(job, writable_bytes), "--chdir", str(SANDBOX_JOB / "work"), "--"]
 
 
@@ -164,7 +173,7 @@ def view(job: Path, writable_bytes: int) -> list[str]:
     made: set[Path] = set()
     for folder in python_folders():
         for parent in reversed(folder.parents[:-1]):  # bubblewrap would make them readable by root only
-            if parent not in made and not any(parent.is_relative_to(system) for system in SYSTEM_FOLDERS):
+            if parent not in made and not in_system_folders(parent):
                 argv += ["--perms", "0755", "--dir", str(parent)]
                 made.add(parent)
         argv += ["--ro-bind", str(folder), str(folder)]
@@ -192,7 +201,7 @@ def write_etc(job: Path) -> list[str]:
     passwd = "".join(
         f"{name}:x:{number}:{group}::/nonexistent:/usr/sbin/nologin\n" for number, (name, group) in users.items()
     )
-    groups = "".join(f"{name}:x:{group}:\n" for name, group in {name: group for name, group in users.values()}.items())
+    groups = "".join(f"{name}:x:{group}:\n" for name, group in dict(users.values()).items())
     for name, content in (("passwd", passwd), ("group", groups)):
         (job / "etc" / name).write_text(content, encoding="utf-8")
         os.chmod(job / "etc" / name, 0o644)
@@ -218,12 +227,12 @@ def python_folders() -> list[Path]:
     needed = {package}
     for entry in map(Path, _import_path()):
         entry = entry.resolve()
-        if not entry.exists() or any(entry.is_relative_to(system) for system in map(Path, SYSTEM_FOLDERS)):
+        if not entry.exists() or in_system_folders(entry):
             continue
         needed.add(package if package.is_relative_to(entry) else entry)
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix}:
         prefix = Path(prefix).resolve()
-        if not any(prefix.is_relative_to(system) for system in map(Path, SYSTEM_FOLDERS)):
+        if not in_system_folders(prefix):
             needed.add(package if package.is_relative_to(prefix) else prefix)
     return outermost(needed)
 

@@ -21,8 +21,6 @@ namespace). `protections()` says which of these are active, so that reports stat
 from __future__ import annotations
 
 import atexit
-import contextlib
-import errno
 import json
 import os
 import signal
@@ -37,6 +35,7 @@ from itertools import count
 from pathlib import Path
 
 from nfcourse.grading.exchange import RECORD_BYTES
+from nfcourse.grading.folders import folder_size, remove_tree
 from nfcourse.grading.isolation import (
     isolation,
     job_inside,
@@ -46,6 +45,7 @@ from nfcourse.grading.isolation import (
     sized_tmpfs,
     started_by_root,
     unprivileged_ids,
+    worker_ids,
 )
 from nfcourse.grading.untrusted import plain_text
 from nfcourse.i18n import N_
@@ -221,11 +221,6 @@ def user_tasks(uid: int) -> int:
     return total
 
 
-def worker_uid() -> int:
-    """The host uid the learner's code runs as."""
-    return unprivileged_ids()[0] if started_by_root() else os.getuid()
-
-
 def worker_limits(limits: Limits) -> dict[str, int]:
     """The rlimits the worker sets on itself, by name of the `resource` constant."""
     values = {
@@ -235,7 +230,7 @@ def worker_limits(limits: Limits) -> dict[str, int]:
         "RLIMIT_CORE": 0,
     }
     if process_limit() == "rlimit":
-        values["RLIMIT_NPROC"] = user_tasks(worker_uid()) + limits.processes
+        values["RLIMIT_NPROC"] = user_tasks(worker_ids()[0]) + limits.processes
     return values
 
 
@@ -265,92 +260,6 @@ def plain_error(error: object) -> dict | None:
         "message": plain_text(error.get("message", ""), 300),
         "line": line if type(line) is int else None,
     }
-
-
-FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-MAX_DEPTH = 64  # a deeper tree in the job folder counts as over the disk limit
-
-
-def folder_size(folder: Path, most: int) -> int:
-    """Bytes under `folder`, stopping early once past `most` (entries count 4 KiB each, links are not followed).
-
-    Iterative, and every folder is opened one name at a time from `folder` (no path grows long, one file
-    descriptor at a time); a tree deeper than MAX_DEPTH counts as over the limit.
-    """
-    total, pending = 0, [()]  # the folders still to read, as names from `folder` down
-    while pending and total <= most:
-        names = pending.pop()
-        if len(names) > MAX_DEPTH:
-            return most + 1
-        try:
-            fd = open_below(folder, names)
-        except OSError:  # removed or replaced meanwhile
-            continue
-        try:
-            with os.scandir(fd) as entries:
-                for entry in entries:
-                    total += 4096 + entry.stat(follow_symlinks=False).st_size
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append((*names, entry.name))
-        except OSError:
-            continue
-        finally:
-            os.close(fd)
-    return total
-
-
-def open_below(folder: Path, names: tuple[str, ...]) -> int:
-    """A file descriptor of the folder `folder/names[0]/names[1]/...`, never through a link."""
-    fd = os.open(folder, FOLDER)
-    for name in names:
-        try:
-            child = os.open(name, FOLDER, dir_fd=fd)
-        finally:
-            os.close(fd)
-        fd = child
-    return fd
-
-
-def remove_tree(folder: Path) -> None:
-    """Delete `folder` and everything in it, however deep, never following a link; never raises.
-
-    It holds one file descriptor at a time: down into the first subfolder, back up through `..` once a
-    folder is empty. It stops at the first entry it cannot remove, so it always ends.
-    """
-    names: list[str] = []  # the path from `folder` down to where it is
-    try:
-        fd = os.open(folder, FOLDER)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(folder)  # a file or a link, not a folder
-        return
-    try:
-        while True:
-            with os.scandir(fd) as entries:
-                entry = next((entry.name for entry in entries), None)
-            if entry is None and not names:
-                break
-            if entry is None:  # empty: up one level, and remove it there
-                parent = os.open("..", FOLDER, dir_fd=fd)
-                os.close(fd)
-                fd = parent
-                os.rmdir(names.pop(), dir_fd=fd)
-                continue
-            try:
-                child = os.open(entry, FOLDER, dir_fd=fd)
-            except OSError as error:
-                if error.errno not in (errno.ENOTDIR, errno.ELOOP):
-                    raise
-                os.unlink(entry, dir_fd=fd)
-                continue
-            os.close(fd)
-            fd = child
-            names.append(entry)
-        os.close(fd)
-        os.rmdir(folder)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.close(fd)
 
 
 class Watch:
@@ -464,7 +373,6 @@ def run_worker(job: Path, job_text: str, limits: Limits) -> Run:
     what the answers returned through its events pipe.
     """
     how = isolation()
-    remove_tree(job / "work")  # a previous run's files
     prepare_work(job / "work")
     read_end, write_end = os.pipe()
     inside = job_inside(how, job)
