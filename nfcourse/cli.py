@@ -10,7 +10,6 @@ nfcourse protections                             what the sandbox can enforce on
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -78,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade_command(args: argparse.Namespace) -> int:
-    from nfcourse.grading.batch import grade_folder
+    from nfcourse.grading.batch import grade_folder, save
     from nfcourse.grading.grader import grade
     from nfcourse.grading.report import html_report, text, write_csv
 
@@ -99,7 +98,7 @@ def grade_command(args: argparse.Namespace) -> int:
     result = grade(args.path, **options)
     print(text(result))
     if args.json:
-        args.json.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        save(result, args.json)
     if args.html:
         args.html.write_text(html_report(result), encoding="utf-8")
     if args.csv:

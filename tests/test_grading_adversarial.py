@@ -431,6 +431,7 @@ def test_adversarial_submission(tmp_path, monkeypatch, case: Case) -> None:
     lines = text(result).splitlines()
     assert "\x1b" not in text(result) and [line for line in lines if line.startswith("Total:")] == lines[-1:]
     if FS_ISOLATED:
+        assert "Sandbox: bubblewrap" in text(result)
         assert library_after == library_before
         assert not Path(sysconfig.get_paths()["purelib"], "owned.pth").exists()
         assert "daemon" not in task_one(result)  # a host user; the sandbox knows only root, nobody and the grader

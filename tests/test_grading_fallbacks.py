@@ -29,6 +29,7 @@ def test_weaker_isolation_grades_or_refuses_and_says_what_is_missing(tmp_path, m
     result = grade(write_notebook(sheet_notebook("00", replace={"00.lognormal": (None, CHECKS)}), tmp_path / "a.ipynb"))
     report = text(result)
     assert "Not enforced on this machine" in report
+    assert f"Sandbox: {how}" in report  # the isolation in force, named
     active = {protection["name"]: protection["active"] for protection in result.protections}
     assert active["no network"] is (how == "unshare")
     assert not active["own file system: only Python, the course package and the job's folder"]

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 from nfcourse.grading.grader import Result
+from nfcourse.grading.sandbox import ISOLATION_KINDS
 from nfcourse.grading.untrusted import plain_text
 from nfcourse.i18n import LANGUAGES, _, using_language
 
@@ -50,6 +51,14 @@ def missing_protections(result: Result) -> list[str]:
     return [shown(item.get("name")) for item in result.protections if isinstance(item, dict) and not item.get("active")]
 
 
+def isolation_in_force(result: Result) -> str:
+    """The isolation the learner's code ran under, in words of the current language ("" if not recorded)."""
+    for item in result.protections:
+        if isinstance(item, dict) and item.get("name") == "isolation" and item.get("how") in ISOLATION_KINDS:
+            return _(ISOLATION_KINDS[item["how"]])
+    return ""
+
+
 def text(result: Result) -> str:
     """The report a learner or instructor reads in a terminal."""
     with using_language(language(result)):
@@ -67,6 +76,8 @@ def text(result: Result) -> str:
         if missing := missing_protections(result):
             names = "; ".join(shown(_(name)) for name in missing)  # gettext gives its header for ""
             lines.append(_("Not enforced on this machine: {names}").format(names=names))
+        if isolation := isolation_in_force(result):
+            lines.append(_("Sandbox: {isolation}").format(isolation=isolation))
         lines.append(_("Total: {earned}/{points}").format(earned=count(result.earned), points=count(result.points)))
     return "\n".join(lines)
 

@@ -153,8 +153,16 @@ def sandbox_user() -> str:
     return f"nobody (uid {uid}), no capabilities, no_new_privs"
 
 
+ISOLATION_KINDS = {  # isolation() in words, for reports
+    "bubblewrap": N_("bubblewrap, with its own user, mount, PID, network and IPC namespaces"),
+    "bubblewrap-as-root": N_("bubblewrap, with its own mount, PID, network and IPC namespaces (no user namespace)"),
+    "unshare": N_("unshare, with its own user, network, PID and IPC namespaces (the host's file system)"),
+    "none": N_("none: a separate process only"),
+}
+
+
 def protections() -> list[Protection]:
-    """Which protections this host gives the learner's code, for every report."""
+    """Which protections this host gives the learner's code, for every report; the first names the isolation."""
     how = isolation()
     walled = how.startswith("bubblewrap")
     capped = walled and sized_tmpfs()
@@ -166,6 +174,7 @@ def protections() -> list[Protection]:
     missing = "unavailable here: install bubblewrap (apt install bubblewrap) or allow user namespaces"
     memory = cgroup_parent(MEMORY) is not None
     return [
+        Protection(N_("isolation"), how != "none", how),
         Protection(N_("separate process, wall-clock limits, output cap"), True, "always"),
         Protection(N_("CPU time, memory and file size limits"), True, "rlimits"),
         Protection(N_("unprivileged user"), True, sandbox_user()),
