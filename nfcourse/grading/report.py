@@ -54,8 +54,9 @@ def missing_protections(result: Result) -> list[str]:
 def isolation_in_force(result: Result) -> str:
     """The isolation the learner's code ran under, in words of the current language ("" if not recorded)."""
     for item in result.protections:
-        if isinstance(item, dict) and item.get("name") == "isolation" and item.get("how") in ISOLATION_KINDS:
-            return _(ISOLATION_KINDS[item["how"]])
+        if isinstance(item, dict) and item.get("name") == "isolation" and isinstance(item.get("how"), str):
+            kind = ISOLATION_KINDS.get(item["how"], "")
+            return _(kind) if kind else ""  # looked up first: older babel extracts any string literal in _(...)
     return ""
 
 
