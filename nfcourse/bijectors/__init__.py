@@ -3,22 +3,44 @@
 from nfcourse.bijectors.autoregressive import AffineAutoregressive, iaf, maf
 from nfcourse.bijectors.base import Bijector, Compose, Invert
 from nfcourse.bijectors.clamp import soft_clamp
+from nfcourse.bijectors.coupling import (
+    AdditiveCoupling,
+    AffineCoupling,
+    alternating_mask,
+    checkerboard_mask,
+    coupling_mask,
+    half_mask,
+    nice,
+    realnvp,
+)
 from nfcourse.bijectors.elementwise import ElementwiseAffine, PReLU
 from nfcourse.bijectors.linear import AffineLU
+from nfcourse.bijectors.normalization import ActNorm, BatchNorm, running_average
 from nfcourse.bijectors.permutation import Permutation, random_permutation, reverse
 
 __all__ = [
+    "ActNorm",
+    "AdditiveCoupling",
     "AffineAutoregressive",
+    "AffineCoupling",
     "AffineLU",
+    "BatchNorm",
     "Bijector",
     "Compose",
     "ElementwiseAffine",
     "Invert",
     "PReLU",
     "Permutation",
+    "alternating_mask",
+    "checkerboard_mask",
+    "coupling_mask",
+    "half_mask",
     "iaf",
     "maf",
+    "nice",
     "random_permutation",
+    "realnvp",
     "reverse",
+    "running_average",
     "soft_clamp",
 ]

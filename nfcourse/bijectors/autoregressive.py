@@ -22,12 +22,10 @@ from torch import nn
 
 from nfcourse.bijectors.base import Bijector, Compose, Invert
 from nfcourse.bijectors.clamp import DEFAULT_BOUND, soft_clamp
-from nfcourse.bijectors.permutation import random_permutation, reverse
+from nfcourse.bijectors.stacking import between_layers
 from nfcourse.conditioners import MADE
-from nfcourse.i18n import N_, _
+from nfcourse.i18n import N_
 from nfcourse.validation import check_points, check_positive_int
-
-PERMUTATIONS = ("reverse", "random", "none")
 
 
 class AffineAutoregressive(Bijector):
@@ -72,27 +70,21 @@ def maf(
     permutation: str = "reverse",
     seed: int = 0,
     zero_last_layer: bool = True,
+    normalization: str = "none",
 ) -> Compose:
     """A Masked Autoregressive Flow: `layers` MADE-based affine layers with a permutation between them.
 
     `permutation`: "reverse" flips the order between layers, "random" draws one per layer (from `seed`),
-    "none" keeps the same order in every layer (lesson 02 shows why that is a bad idea).
+    "none" keeps the same order in every layer (lesson 02 shows why that is a bad idea), "lu" learns an
+    invertible linear map instead (lesson 05). `normalization`: "none", "batch" or "act" between the layers
+    (lesson 05). See `between_layers`.
     `zero_last_layer` goes to every MADE: True (the default) starts the whole flow as the identity map.
     Density evaluation (inverse) is one pass per layer; sampling (forward) is D passes per layer.
     """
     check_positive_int(layers, "layers")
-    if permutation not in PERMUTATIONS:
-        raise ValueError(
-            _("permutation must be one of {choices}, got {value!r}.").format(
-                choices=", ".join(PERMUTATIONS), value=permutation
-            )
-        )
     steps: list[Bijector] = []
     for k in range(layers):
-        if k > 0 and permutation == "reverse":
-            steps.append(reverse(dim))
-        elif k > 0 and permutation == "random":
-            steps.append(random_permutation(dim, seed=seed + k))
+        steps += between_layers(dim, k, permutation, normalization, seed)
         steps.append(AffineAutoregressive(MADE(dim, hidden_sizes, zero_last_layer=zero_last_layer), dim))
     return Compose(*steps)
 
@@ -104,6 +96,7 @@ def iaf(
     permutation: str = "reverse",
     seed: int = 0,
     zero_last_layer: bool = True,
+    normalization: str = "none",
 ) -> Invert:
     r"""An Inverse Autoregressive Flow: the same layers as `maf`, with the directions swapped by `Invert`.
 
@@ -111,4 +104,4 @@ def iaf(
     so sampling, and the density of the flow's own samples, are one pass per layer; the density of an
     outside point needs the D-step recursion.
     """
-    return Invert(maf(dim, layers, hidden_sizes, permutation, seed, zero_last_layer))
+    return Invert(maf(dim, layers, hidden_sizes, permutation, seed, zero_last_layer, normalization))

@@ -22,3 +22,10 @@ def soft_clamp(alpha: torch.Tensor, bound: float = DEFAULT_BOUND) -> torch.Tenso
     if bound <= 0:
         raise ValueError(_("bound must be positive, got {bound}.").format(bound=bound))
     return bound * torch.tanh(alpha / bound)
+
+
+def soft_unclamp(alpha: torch.Tensor, bound: float = DEFAULT_BOUND) -> torch.Tensor:
+    r"""The raw value whose `soft_clamp` is `alpha`: $B\,\mathrm{artanh}(\alpha / B)$, with `alpha` first kept
+    just inside $(-B, B)$. Used to start a layer at a chosen log-scale (`ActNorm`)."""
+    limit = 1 - 1e-6
+    return bound * torch.atanh((alpha / bound).clamp(-limit, limit))

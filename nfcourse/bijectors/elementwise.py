@@ -22,15 +22,19 @@ class ElementwiseAffine(Bijector):
     Math:      inverse $u_i = (x_i - \mu_i)\exp(-\alpha_i)$; log-dets $+\sum_i\alpha_i$ / $-\sum_i\alpha_i$
     Shapes:    u, x: (batch, D); logdet: (batch,)
     Numerics:  $\alpha$ = `soft_clamp` of a free parameter, so the scale stays in $(e^{-5}, e^5)$
-    Lessons:   00
+    `shift=False` fixes $\mu = 0$: NICE's final diagonal scaling layer $x_i = u_i \exp(\alpha_i)$ (lesson 04).
+    Lessons:   00, 04, 05 (`ActNorm` is this map with a data-dependent start)
     """
 
     title = N_("elementwise affine map")
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, shift: bool = True) -> None:
         super().__init__()
         self.dim = check_positive_int(dim, "dim")
-        self.mu = nn.Parameter(torch.zeros(dim))
+        if shift:
+            self.mu = nn.Parameter(torch.zeros(dim))
+        else:
+            self.register_buffer("mu", torch.zeros(dim))
         self.raw_alpha = nn.Parameter(torch.zeros(dim))
 
     @property

@@ -17,15 +17,8 @@ import torch
 from torch import nn
 
 from nfcourse.conditioners.made import input_order
+from nfcourse.conditioners.mlp import mlp
 from nfcourse.validation import check_points, check_positive_int
-
-
-def small_network(inputs: int, hidden: int, outputs: int) -> nn.Sequential:
-    """inputs -> hidden -> hidden -> outputs with ReLU; the last layer starts at zero (identity flow)."""
-    last = nn.Linear(hidden, outputs)
-    nn.init.zeros_(last.weight)
-    nn.init.zeros_(last.bias)
-    return nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), last)
 
 
 class NaiveConditioner(nn.Module):
@@ -40,7 +33,7 @@ class NaiveConditioner(nn.Module):
         self.outputs = check_positive_int(outputs, "outputs")
         positions = torch.argsort(input_order(dim, order))  # positions[k] = the coordinate that comes k-th
         self.register_buffer("positions", positions)
-        self.networks = nn.ModuleList(small_network(max(k, 1), hidden, outputs) for k in range(dim))
+        self.networks = nn.ModuleList(mlp(max(k, 1), (hidden, hidden), outputs) for k in range(dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_points(x, self.dim, "x")
