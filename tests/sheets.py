@@ -14,10 +14,19 @@ import mistakes_00
 import mistakes_01
 import mistakes_02
 import mistakes_03
+import mistakes_04
+import mistakes_05
 
 from tools.lessons import LESSONS, ROOT, read, stub
 
-MISTAKES = [*mistakes_00.MISTAKES, *mistakes_01.MISTAKES, *mistakes_02.MISTAKES, *mistakes_03.MISTAKES]
+MISTAKES = [
+    *mistakes_00.MISTAKES,
+    *mistakes_01.MISTAKES,
+    *mistakes_02.MISTAKES,
+    *mistakes_03.MISTAKES,
+    *mistakes_04.MISTAKES,
+    *mistakes_05.MISTAKES,
+]
 """Every seeded typical mistake: (task, (text in the solution, replacement), points it keeps, words naming it).
 Each lesson's list lives in tests/mistakes_NN.py; all are also graded through the sandbox in test_grading.py."""
 
