@@ -388,7 +388,7 @@ compare(
 # Gaussian must end up in eight small discs, and an additive layer can shear, never compress. In the
 # pictures Real-NVP has gathered its mass on the ring of discs, while NICE stays close to one wide Gaussian.
 #
-# There is a second reason why NICE is slow here. At the start every layer is the identity, and each
+# NICE also learns slowly here, for another reason. At the start every layer is the identity, and each
 # additive layer's shift
 # $\mu(x_a)$ is pulled towards the conditional mean $\mathbb E[x_b \mid x_a]$, and for this symmetric
 # data set that mean is 0 wherever $x_a$ lies: at the start the gradient of every shift network is zero up

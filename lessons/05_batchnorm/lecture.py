@@ -29,7 +29,7 @@
 # - measure convergence, stability and final test NLL of a deep Real-NVP with and without BatchNorm, over
 #   several seeds;
 # - explain ActNorm (a data-dependent start, then ordinary parameters) and the LU layer (a learned
-#   invertible linear map) as the alternatives that Glow uses.
+#   invertible affine map) as the alternatives that Glow uses.
 #
 # *Time: about 60 minutes.*
 
@@ -143,7 +143,7 @@ with torch.no_grad():
 # ## 2. Training mode and eval mode
 #
 # In training mode the density direction does two things: it normalizes with the batch's $m$ and $v$
-# (with their gradients, so training sees how $\gamma$, $\beta$ and the earlier layers move them), and it
+# (with their gradients, so training sees how the earlier layers move them), and it
 # moves the running averages a little towards them, under `torch.no_grad()`. Sampling has no batch of
 # data to take statistics from, so `forward` always uses the running averages, and so does `inverse` in
 # eval mode.
@@ -294,7 +294,7 @@ plt.show()
 # several seeds fit into a few minutes. We train with Adam, starting at a learning rate of $10^{-2}$ that
 # decays to 0 along a cosine, with batches of 256, and record for each run:
 #
-# - **speed**: the training NLL after the first few hundred steps, and the number of steps until the
+# - **speed**: the training NLL at an early step (the table names it), and the number of steps until the
 #   training NLL first comes within 0.1 nats per dimension of the oracle (the data's own entropy);
 # - **stability**: whether the run diverged, i.e. its loss became NaN or infinite (`fit` stops with
 #   `NonFiniteLossError`) or its final test NLL lies more than 1 nat per dimension above the oracle;
@@ -426,12 +426,12 @@ plot_deep_curves([tr("plain"), tr("BatchNorm")])
 # rate, BatchNorm does not make training faster. In the first hundred steps the two kinds of curves are
 # close; then the plain flow pulls ahead: at step 200 its training NLL is lower, and it comes within 0.1
 # nats of the oracle sooner. No run of either kind diverges. The plain Real-NVP starts as the identity map
-# (its last layers are zero) and the moons are standardized, so the points keep a sensible scale from
+# (the last layer of each of its networks starts at zero) and the moons are standardized, so the points keep a sensible scale from
 # layer to layer without help. A likely reason for the slower progress is that every batch is normalized
 # with slightly different statistics, which adds noise to each step. The final test NLL (in eval mode) is
 # about the same with and without BatchNorm. The targets below state what the full run found; in fast
-# mode the runs are too short for the table to mean much. Papers report BatchNorm's gains for deep flows
-# on images, whose coordinates are far from standardized. A two-dimensional toy cannot show everything,
+# mode the runs are too short for the table to mean much. The Real-NVP and MAF papers used BatchNorm in
+# deep flows on images, whose coordinates are far from standardized. A two-dimensional toy cannot show everything,
 # which is why we measure instead of assuming.
 
 # %% [markdown] key="alternatives-intro"
@@ -445,10 +445,11 @@ plot_deep_curves([tr("plain"), tr("BatchNorm")])
 #   the batch's mean and $e^{\alpha}$ to its standard deviation, so that this batch leaves with mean 0
 #   and variance 1. After that $\mu$ and $\alpha$ are ordinary parameters, with no batch statistics and
 #   no running averages (`nfcourse.bijectors.ActNorm`, `realnvp(..., normalization="act")`).
-# - **The LU layer** is a learned invertible linear map $u = W x + b$ between the coupling layers, in
-#   place of a fixed permutation. Written as $W = P L (U + \operatorname{diag}(e^{s}))$, with a fixed
-#   permutation $P$, $L$ lower triangular with ones on the diagonal and $U$ strictly upper triangular,
-#   its log-det is just $\sum_i s_i$ (`nfcourse.bijectors.AffineLU`, `realnvp(..., permutation="lu")`).
+# - **The LU layer** is a learned invertible affine map $x = W u + b$ (sampling direction) between the
+#   coupling layers, in place of a fixed permutation. Glow writes $W = P L (U + \operatorname{diag}(e^{s}))$
+#   with a fixed permutation $P$, $L$ lower triangular with ones on the diagonal and $U$ strictly upper
+#   triangular; its log-det is just $\sum_i s_i$. The library's layer leaves $P$ out and starts at
+#   $W = I$ (`nfcourse.bijectors.AffineLU`, `realnvp(..., permutation="lu")`).
 #
 # We train both exactly as in section 4 and add them to the table.
 
@@ -570,8 +571,8 @@ expect_at_least(tr("largest spread of the test NLL over the last batches (nats p
 #   direction, with log-det $\sum_i (\gamma_i - \tfrac12 \log(v_i + \varepsilon))$, checked against the
 #   brute-force Jacobian; the sampling direction has its negative.
 # - In training mode the density direction uses the batch's mean and variance, so a point's log-density
-#   depends on its batch; eval mode and sampling use the running averages, one fixed affine map that
-#   inverts exactly.
+#   depends on its batch; eval mode and sampling use the running averages, so there the layer is one fixed
+#   affine map that inverts exactly.
 # - The running average $r \leftarrow (1 - \text{momentum})\, r + \text{momentum}\cdot b$ with momentum
 #   0.05 remembers about 20 batches. The rule $r \leftarrow r - \text{decay}\,(r - b)$ with decay 0.95 is
 #   the same with momentum 0.95: it follows the last batch, and a trained flow's eval-mode NLL then depends
@@ -579,7 +580,7 @@ expect_at_least(tr("largest spread of the test NLL over the last batches (nats p
 # - Measured on the moons with a 12-layer Real-NVP that starts as the identity: BatchNorm did not speed
 #   training up (the plain flow came close to the oracle sooner), no run diverged with or without it, and
 #   the final test NLL was about the same. ActNorm (a data-dependent start, then ordinary parameters) and
-#   the LU layer (a learned invertible linear map) behave the same in training and eval mode; here they did
+#   the LU layer (a learned invertible affine map) behave the same in training and eval mode; here they did
 #   not beat the plain flow either. Measure before you add a layer.
 
 # %% [markdown] key="try-next"

@@ -110,7 +110,7 @@ def coupling_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         "inverse sees the same input and can undo the layer."
     )
     other_half = _(
-        "The network read the coordinates it transforms, net(h * (1 - mask)); it reads the kept ones (mask 1), "
+        "The network read the coordinates it transforms, net(h * (1 - mask)); it should read the kept ones (mask 1), "
         "which pass unchanged, so that the inverse can compute the same shift and scale."
     )
     kept_changed = _(
@@ -245,11 +245,11 @@ def masks_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         "one layer to the next, mask_(k+1) = 1 - mask_k."
     )
     flipped = _(
-        "The masks start with the other one: layer 0 keeps (mask 1) the first floor(D/2) coordinates for "
+        "The masks start with the flipped mask: layer 0 should keep (mask 1) the first floor(D/2) coordinates for "
         '"half" and the even coordinates 0, 2, ... for "alternating"; mask 1 marks a kept coordinate.'
     )
     rounded_up = _(
-        "Layer 0 keeps ceil(D/2) coordinates; with odd D it keeps the first floor(D/2) = D // 2 coordinates."
+        "Layer 0 keeps ceil(D/2) coordinates; with odd D it should keep the first floor(D/2) = D // 2 coordinates."
     )
     last_half = _(
         "With odd D the middle coordinate is never kept: the next layer keeps exactly the coordinates the previous "

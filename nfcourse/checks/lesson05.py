@@ -122,7 +122,7 @@ def bijector_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         "In training mode inverse must use the batch's own mean and variance, not the running averages."
     )
     batch_in_eval = _("In eval mode inverse must use the running averages, not the batch's statistics.")
-    no_root = _("Divided by the variance: the scale is 1/sqrt(v + eps), the inverse of a standard deviation.")
+    no_root = _("Divided by the variance: the scale should be 1/sqrt(v + eps), the inverse of a standard deviation.")
     negated = _(
         "The log-det has the wrong sign: the density direction multiplies by exp(gamma)/sqrt(v + eps), so its "
         "log-det is sum(gamma - log(v + eps)/2); the sampling direction has the negative."
