@@ -48,28 +48,22 @@ One seed draws the data set, the initialization and the batches. With several `-
 own tables, and a last table gives each model's gap to the oracle and its step time averaged over the
 seeds, with standard errors: one seed's NLL moves by a few hundredths of a nat, as much as two libraries
 differ.
+
+The loop, the timing and the tables live in `benchmarks/sidebyside.py`, shared with `benchmarks.coupling`
+(Real-NVP and MAF + BatchNorm against zuko, normflows and nflows).
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import math
 import os
-import statistics
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from benchmarks.sidebyside import ModelFactory, ZukoFlow, add_options, apply_quick, run
 from nfcourse.bijectors import iaf, maf
-from nfcourse.datasets import Dataset, load
 from nfcourse.flow import Flow
-from nfcourse.runtime import seed_everything
-from nfcourse.timing import seconds_per_call
-from nfcourse.training import cosine_schedule, evaluate_nll, fit
 
 try:
     import zuko
@@ -77,21 +71,6 @@ except ImportError:  # the nfcourse rows still run; the zuko rows say how to get
     zuko = None
 
 DIM = 2
-
-
-class ZukoFlow(nn.Module):
-    """A zuko flow behind nfcourse's `Flow` interface (`dim`, `log_prob`, `sample`), so `fit` can train it."""
-
-    def __init__(self, flow: nn.Module, dim: int) -> None:
-        super().__init__()
-        self.flow = flow
-        self.dim = dim
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return self.flow().log_prob(x)
-
-    def sample(self, n: int) -> torch.Tensor:
-        return self.flow().sample((n,))
 
 
 def nfcourse_maf(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
@@ -115,7 +94,7 @@ def zuko_iaf(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
     return ZukoFlow(zuko.flows.Flow(flow.transform.inv, flow.base), DIM)
 
 
-MODELS: dict[str, Callable[[int, tuple[int, ...], int], nn.Module]] = {
+MODELS: dict[str, ModelFactory] = {
     "nfcourse MAF": nfcourse_maf,
     "nfcourse MAF, random start": nfcourse_maf_random_start,
     "zuko MAF": zuko_maf,
@@ -124,160 +103,11 @@ MODELS: dict[str, Callable[[int, tuple[int, ...], int], nn.Module]] = {
 }
 
 
-@dataclass
-class Row:
-    model: str
-    flow: nn.Module
-    parameters: int
-    unmasked: int
-    nll: float  # nats per point on the test split
-    loop_cpu: float  # this process's CPU seconds per step of the training loop
-    step: float = math.inf  # seconds per training step, the best round
-    sample: float = math.inf  # seconds for n samples, the best round
-    density: float = math.inf  # seconds for log_prob of n points, the best round
-
-
-def parameter_counts(model: nn.Module) -> tuple[int, int]:
-    """All parameters, and those a MADE mask lets through (a masked weight counts only where its mask is 1)."""
-    total = sum(p.numel() for p in model.parameters())
-    unmasked = total
-    for module in model.modules():
-        mask = getattr(module, "mask", None)
-        if isinstance(mask, torch.Tensor) and isinstance(getattr(module, "weight", None), nn.Parameter):
-            unmasked -= module.weight.numel() - int((mask != 0).sum())
-    return total, unmasked
-
-
-def warm_up(names: list[str], data: Dataset, args: argparse.Namespace, seed: int) -> None:
-    """A few untimed steps and calls of every model, before anything is timed.
-
-    The process's first training pays one-time costs (lazy initialization inside PyTorch, about a
-    second) that would otherwise land on the first row's step time.
-    """
-    for name in names:
-        model = MODELS[name](args.layers, tuple(args.hidden), seed)
-        fit(model, data.train, steps=5, batch_size=args.batch_size, lr=args.lr, seed=seed, progress=False)
-        model.eval()
-        seconds_per_call(lambda model=model: (model.sample(100), model.log_prob(data.test[:100])), repeats=1)
-
-
-def train(name: str, data: Dataset, args: argparse.Namespace, seed: int) -> Row:
-    """Build `name` from the seed, train it with the shared budget, and score it on the test split."""
-    seed_everything(seed)
-    model = MODELS[name](args.layers, tuple(args.hidden), seed)
-    parameters, unmasked = parameter_counts(model)
-    cpu = time.process_time()
-    fit(
-        model,  # a Flow, or a ZukoFlow with the same interface
-        data.train,
-        None,  # no evaluation inside the timed loop
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        schedule=cosine_schedule(args.steps),
-        seed=seed,
-        progress=False,
-    )
-    cpu = time.process_time() - cpu
-    model.eval()
-    return Row(
-        model=name,
-        flow=model,
-        parameters=parameters,
-        unmasked=unmasked,
-        nll=evaluate_nll(model, data.test).total,
-        loop_cpu=cpu / args.steps,
-    )
-
-
-def training_step(flow: nn.Module, batch: torch.Tensor, lr: float) -> Callable[[], None]:
-    """A call that does one maximum-likelihood step of Adam on `batch`, for `seconds_per_call`."""
-    optimizer = torch.optim.Adam(flow.parameters(), lr=lr)
-
-    def step() -> None:
-        with torch.enable_grad():  # seconds_per_call turns gradients off; a training step needs them
-            optimizer.zero_grad()
-            (-flow.log_prob(batch).mean()).backward()
-            optimizer.step()
-
-    return step
-
-
-def time_calls(rows: list[Row], data: Dataset, args: argparse.Namespace) -> None:
-    """Step, sampling and density times, the models taking turns for `rounds` rounds; each keeps its best round.
-
-    Taking turns spreads a burst of load from other programs over all models instead of one, and the
-    best round is the one least disturbed.
-    """
-    points = data.test[: args.n]
-    batch = data.train[: args.batch_size]
-    steps = [training_step(copy.deepcopy(row.flow), batch, args.lr) for row in rows]  # the trained flows stay
-    for _round in range(args.rounds):
-        for row, step in zip(rows, steps, strict=True):
-            flow = row.flow
-            row.step = min(row.step, seconds_per_call(step, repeats=args.repeats, threads=args.threads))
-            sample = seconds_per_call(
-                lambda flow=flow: flow.sample(len(points)), repeats=args.repeats, threads=args.threads
-            )
-            density = seconds_per_call(
-                lambda flow=flow: flow.log_prob(points), repeats=args.repeats, threads=args.threads
-            )
-            row.sample, row.density = min(row.sample, sample), min(row.density, density)
-
-
-def print_table(title: str, data: Dataset, oracle: float, rows: list[Row], args: argparse.Namespace) -> None:
-    print(
-        f"\n{title}: {len(data.train)} training points, {len(data.test)} test points; oracle NLL "
-        f"{oracle:.3f} ± {data.oracle_nll_standard_error():.3f} nats"
-    )
-    print(
-        f"| model | parameters (unmasked) | test NLL (nats) | - oracle | step (ms) | loop CPU (ms) "
-        f"| sample {args.n:,} (ms) | log_prob {args.n:,} (ms) |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for row in rows:
-        print(
-            f"| {row.model} | {row.parameters:,} ({row.unmasked:,}) | {row.nll:.3f} | {row.nll - oracle:+.3f} "
-            f"| {row.step * 1e3:.2f} | {row.loop_cpu * 1e3:.2f} | {row.sample * 1e3:.1f} "
-            f"| {row.density * 1e3:.1f} |"
-        )
-
-
-def mean_and_error(values: list[float], digits: int) -> str:
-    """`mean ± standard error` of the values, with `digits` decimals."""
-    return f"{statistics.fmean(values):.{digits}f} ± {statistics.stdev(values) / math.sqrt(len(values)):.{digits}f}"
-
-
-def print_over_seeds(results: dict[tuple[str, str], list[Row]], oracles: dict[tuple[str, int], float]) -> None:
-    """Per data set and model, over the seeds: the gap to the oracle (each seed's and the mean) and the step time."""
-    print("\nover the seeds: test NLL - oracle (nats, smaller is better) and one training step (ms)")
-    print("| data set | model | NLL - oracle, mean ± s.e. | per seed | step (ms), mean ± s.e. |")
-    print("|---|---|---:|---|---:|")
-    for (dataset, model), rows in results.items():
-        gaps = [row.nll - oracles[dataset, seed] for seed, row in enumerate(rows)]
-        per_seed = ", ".join(f"{gap:+.3f}" for gap in gaps)
-        steps = [row.step * 1e3 for row in rows]
-        print(f"| {dataset} | {model} | {mean_and_error(gaps, 3)} | {per_seed} | {mean_and_error(steps, 2)} |")
-
-
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--steps", type=int, default=2000, help="training steps per model")
-    options.add_argument("--batch-size", type=int, default=256)
-    options.add_argument("--lr", type=float, default=2e-3, help="Adam's start value, cosine decay to 0")
-    options.add_argument("--layers", type=int, default=5)
-    options.add_argument("--hidden", type=int, nargs="+", default=[64, 64], help="MADE hidden sizes")
-    options.add_argument("--datasets", nargs="+", default=["moons", "eight_gaussians"], help="nfcourse.datasets names")
-    options.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="rows to run")
-    options.add_argument("--n", type=int, default=10_000, help="samples drawn / points evaluated when timing")
-    options.add_argument("--repeats", type=int, default=5, help="timed calls per measurement (the fastest counts)")
-    options.add_argument("--rounds", type=int, default=3, help="measurements per model, taking turns (best)")
-    options.add_argument("--threads", type=int, default=1, help="torch.set_num_threads for every model")
-    options.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed, then their mean")
-    options.add_argument("--quick", action="store_true", help="a smoke run: 50 steps, 1,000 points, 1 round")
+    add_options(options, MODELS, datasets=["moons", "eight_gaussians"], default_models=MODELS)
     args = options.parse_args()
-    if args.quick:
-        args.steps, args.n, args.repeats, args.rounds = min(args.steps, 50), min(args.n, 1_000), 2, 1
+    apply_quick(args)
     torch.set_num_threads(args.threads)
     names = [name for name in args.models if zuko is not None or not name.startswith("zuko")]
     version = zuko.__version__ if zuko is not None else 'not installed: pip install -e ".[benchmark]"'
@@ -286,22 +116,7 @@ def main() -> None:
         f"{args.layers} layers of MADE {'x'.join(map(str, args.hidden))} (ReLU), {args.steps} steps, "
         f"batch {args.batch_size}, Adam lr {args.lr:g} with cosine decay, seeds {', '.join(map(str, args.seeds))}"
     )
-    start = time.perf_counter()
-    results: dict[tuple[str, str], list[Row]] = {}  # (data set, model): one row per seed
-    oracles: dict[tuple[str, int], float] = {}  # (data set, seed's position): oracle NLL
-    warm_up(names, load(args.datasets[0], n_train=1_000, n_test=100), args, seed=0)
-    for number, seed in enumerate(args.seeds):
-        for name in args.datasets:
-            data = load(name, n_train=10_000, n_test=max(args.n, 2_000), seed=seed)
-            rows = [train(model, data, args, seed) for model in names]
-            time_calls(rows, data, args)
-            oracles[name, number] = data.oracle_nll()
-            print_table(f"{name}, seed {seed}", data, oracles[name, number], rows, args)
-            for row in rows:
-                results.setdefault((name, row.model), []).append(row)
-    if len(args.seeds) > 1:
-        print_over_seeds(results, oracles)
-    print(f"\ntotal wall time {time.perf_counter() - start:.0f} s; the module docstring says where the models differ")
+    run(MODELS, names, args)
 
 
 if __name__ == "__main__":
