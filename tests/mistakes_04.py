@@ -38,9 +38,9 @@ MISTAKES = [
     ("04.affine_coupling", ("(x - nu) * torch.exp(-beta)", "(x * torch.exp(-beta) - nu)"), 3, "divides first"),
     ("04.affine_coupling", ("torch.exp(-beta)", "torch.exp(beta)"), 3, "must divide"),
     ("04.masks", (ALTERNATE, "rows = [first for k in range(layers)]"), 0, "same mask"),
-    ("04.masks", ("first if k % 2 == 0 else ~first", "~first if k % 2 == 0 else first"), 0, "other one"),
+    ("04.masks", ("first if k % 2 == 0 else ~first", "~first if k % 2 == 0 else first"), 0, "flipped mask"),
     ("04.masks", ("position < dim // 2", "position < (dim + 1) // 2"), 1, "ceil(D/2)"),
-    ("04.masks", ("position % 2 == 0", "position % 2 == 1"), 2, "other one"),
+    ("04.masks", ("position % 2 == 0", "position % 2 == 1"), 2, "flipped mask"),
     (
         "04.masks",
         ("else ~first for", "else (position >= dim - dim // 2 if pattern == 'half' else ~first) for"),
