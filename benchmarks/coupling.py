@@ -13,7 +13,7 @@ to draw `--n` samples and to evaluate the density of `--n` test points (mean ± 
 The rows (5 layers, networks of 2 x 64 hidden units with ReLU, unless the options say otherwise):
 
 - nfcourse Real-NVP: `realnvp(2, mask="half")`, affine coupling layers whose kept half alternates;
-  "random start" is the same with `zero_last_layer=False`, PyTorch's random start of the networks' last layer.
+  "identity start" is the same with `zero_last_layer=True`: the networks' last layers start at zero.
 - zuko RealNVP: `zuko.flows.RealNVP`, its default alternating masks.
 - normflows RealNVP: `AffineCouplingBlock(MLP([1, 64, 64, 2], init_zeros=True))` per layer with
   `Permute(2, mode="swap")` between layers, the recipe of normflows' own Real-NVP example.
@@ -28,8 +28,8 @@ Where the implementations differ (the function classes are the same, up to the l
 1. Log-scale: nfcourse bounds it with 5 tanh(a / 5) (a scale in (e^-5, e^5)); zuko with
    a / (1 + |a| / ln 1000) (a scale in (1e-3, 1e3)); normflows' coupling uses exp(a), unbounded; nflows' MAF
    uses the scale softplus(a) + 1e-3 (at most about e^a for large a, at least 1e-3).
-2. Start: nfcourse and normflows (`init_zeros=True`) start every layer as the identity (last layer of each
-   network at zero); zuko and nflows keep PyTorch's default random start of that layer.
+2. Start: nfcourse, zuko and nflows keep PyTorch's default random start of each network's last layer;
+   normflows (`init_zeros=True`) and the "identity start" row start it at zero, every layer as the identity.
 3. Network input: nfcourse's coupling network reads all D coordinates, the transformed half multiplied by 0,
    and returns values for all D (those of the kept half are dropped): for D = 2 it holds 194 more parameters
    per layer than zuko's and normflows' networks (1 input, 2 outputs), none of which changes the function
@@ -52,7 +52,7 @@ from importlib import metadata
 import torch
 from torch import nn
 
-from benchmarks.sidebyside import ModelFactory, ZukoFlow, add_options, apply_quick, run
+from benchmarks.sidebyside import ModelFactory, PeerFlow, ZukoFlow, add_options, apply_quick, run
 from nfcourse.bijectors import maf, nice, realnvp
 from nfcourse.flow import Flow
 
@@ -80,42 +80,12 @@ except ImportError as error:
 DIM = 2
 
 
-class NormflowsFlow(nn.Module):
-    """A normflows `NormalizingFlow` behind nfcourse's `Flow` interface; `sample` drops normflows' log-density."""
-
-    def __init__(self, flow: nn.Module, dim: int) -> None:
-        super().__init__()
-        self.flow = flow
-        self.dim = dim
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return self.flow.log_prob(x)
-
-    def sample(self, n: int) -> torch.Tensor:
-        return self.flow.sample(n)[0]
-
-
-class NflowsFlow(nn.Module):
-    """An nflows `Flow` behind nfcourse's `Flow` interface."""
-
-    def __init__(self, flow: nn.Module, dim: int) -> None:
-        super().__init__()
-        self.flow = flow
-        self.dim = dim
-
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return self.flow.log_prob(x)
-
-    def sample(self, n: int) -> torch.Tensor:
-        return self.flow.sample(n)
-
-
 def nfcourse_realnvp(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
     return Flow(realnvp(DIM, layers, hidden, mask="half", seed=seed), DIM)
 
 
-def nfcourse_realnvp_random_start(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
-    return Flow(realnvp(DIM, layers, hidden, mask="half", seed=seed, zero_last_layer=False), DIM)
+def nfcourse_realnvp_identity_start(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
+    return Flow(realnvp(DIM, layers, hidden, mask="half", seed=seed, zero_last_layer=True), DIM)
 
 
 def nfcourse_nice(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
@@ -135,7 +105,7 @@ def normflows_realnvp(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Mod
         network = normflows.nets.MLP([kept, *hidden, 2 * (DIM - kept)], init_zeros=True)
         steps.append(normflows.flows.AffineCouplingBlock(network))
     base = normflows.distributions.DiagGaussian(DIM, trainable=False)
-    return NormflowsFlow(normflows.NormalizingFlow(base, steps), DIM)
+    return PeerFlow(normflows.NormalizingFlow(base, steps), DIM)
 
 
 def nfcourse_maf(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
@@ -157,7 +127,7 @@ def nflows_maf(layers: int, hidden: tuple[int, ...], seed: int, batch_norm: bool
         use_residual_blocks=False,
         batch_norm_between_layers=batch_norm,
     )
-    return NflowsFlow(flow, DIM)
+    return PeerFlow(flow, DIM)
 
 
 def nflows_maf_batch_norm(layers: int, hidden: tuple[int, ...], seed: int) -> nn.Module:
@@ -166,7 +136,7 @@ def nflows_maf_batch_norm(layers: int, hidden: tuple[int, ...], seed: int) -> nn
 
 MODELS: dict[str, ModelFactory] = {
     "nfcourse Real-NVP": nfcourse_realnvp,
-    "nfcourse Real-NVP, random start": nfcourse_realnvp_random_start,
+    "nfcourse Real-NVP, identity start": nfcourse_realnvp_identity_start,
     "zuko RealNVP": zuko_realnvp,
     "normflows RealNVP": normflows_realnvp,
     "nfcourse MAF + BatchNorm": nfcourse_maf_batch_norm,

@@ -69,7 +69,7 @@ def run(job: tuple[float, str, int, int, int]) -> Outcome:
     moons = load("moons", n_train=20_000, n_test=5_000, seed=0)
     teacher = teacher_for(teacher_seed, 3000)
     torch.manual_seed(student_seed)
-    student = Flow(iaf(2, layers=5, hidden_sizes=(64, 64)), dim=2)
+    student = Flow(iaf(2, layers=5, hidden_sizes=(64, 64), zero_last_layer=True), dim=2)
     beta = annealing(0.1, steps // 2) if method == "annealed" else None
     distill(
         student,

@@ -22,6 +22,7 @@ from torch import nn
 
 from nfcourse.datasets import Dataset, load
 from nfcourse.runtime import seed_everything
+from nfcourse.stats import mean_and_error
 from nfcourse.timing import seconds_per_call
 from nfcourse.training import NonFiniteLossError, cosine_schedule, evaluate_nll, fit
 
@@ -41,6 +42,26 @@ class ZukoFlow(nn.Module):
 
     def sample(self, n: int) -> torch.Tensor:
         return self.flow().sample((n,))
+
+
+class PeerFlow(nn.Module):
+    """A normflows or nflows flow behind nfcourse's `Flow` interface.
+
+    Both have `log_prob(x)` and `sample(n)`; normflows' `sample` also returns the samples' log-density,
+    which is dropped.
+    """
+
+    def __init__(self, flow: nn.Module, dim: int) -> None:
+        super().__init__()
+        self.flow = flow
+        self.dim = dim
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return self.flow.log_prob(x)
+
+    def sample(self, n: int) -> torch.Tensor:
+        samples = self.flow.sample(n)
+        return samples[0] if isinstance(samples, tuple) else samples
 
 
 @dataclass
@@ -173,12 +194,13 @@ def print_table(title: str, data: Dataset, oracle: float, rows: list[Row], args:
         )
 
 
-def mean_and_error(values: list[float], digits: int) -> str:
+def format_mean_and_error(values: list[float], digits: int) -> str:
     """`mean ± standard error` of the values, with `digits` decimals (the mean alone if one is not finite)."""
     if not all(math.isfinite(value) for value in values):
         stopped = sum(not math.isfinite(value) for value in values)
         return f"{statistics.fmean(values)} (not finite for {stopped} of {len(values)})"
-    return f"{statistics.fmean(values):.{digits}f} ± {statistics.stdev(values) / math.sqrt(len(values)):.{digits}f}"
+    mean, error = mean_and_error(values)
+    return f"{mean:.{digits}f} ± {error:.{digits}f}"
 
 
 def print_over_seeds(
@@ -205,10 +227,11 @@ def print_over_seeds(
         gaps = [row.nll - oracles[dataset, seed] for seed, row in enumerate(rows)]
         per_seed = ", ".join(f"{gap:+.3f}" for gap in gaps)
         steps = [row.step * 1e3 for row in rows]
-        line = f"| {dataset} | {model} | {mean_and_error(gaps, 3)} | {per_seed} | {mean_and_error(steps, 2)} |"
+        gap, step = format_mean_and_error(gaps, 3), format_mean_and_error(steps, 2)
+        line = f"| {dataset} | {model} | {gap} | {per_seed} | {step} |"
         if calls:
-            samples = mean_and_error([row.sample * 1e3 for row in rows], 1)
-            densities = mean_and_error([row.density * 1e3 for row in rows], 1)
+            samples = format_mean_and_error([row.sample * 1e3 for row in rows], 1)
+            densities = format_mean_and_error([row.density * 1e3 for row in rows], 1)
             line += f" {samples} | {densities} |"
         print(line)
 

@@ -54,3 +54,14 @@ def check_positive_int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(_("{name} must be a positive whole number, got {value!r}.").format(name=name, value=value))
     return value
+
+
+def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
+    """Check that `value` is one of the strings `choices` (a layer's option, an activation) and return it."""
+    if value not in choices:
+        raise ValueError(
+            _("{name} must be one of {choices}, got {value!r}.").format(
+                name=name, choices=", ".join(choices), value=value
+            )
+        )
+    return value

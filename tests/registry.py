@@ -22,16 +22,20 @@ from nfcourse.bijectors import (
     ElementwiseAffine,
     Invert,
     PReLU,
+    ResidualBlock,
     alternating_mask,
     half_mask,
     iaf,
+    iresnet,
     maf,
     nice,
     random_permutation,
     realnvp,
+    residual_flow,
     reverse,
 )
 from nfcourse.conditioners import MADE, NaiveConditioner
+from nfcourse.residual import converge_spectral_norms, exact_logdet, lipschitz_mlp
 
 Factory = Callable[[int], Bijector]
 
@@ -58,6 +62,41 @@ def started_on_data(bijector: Bijector, seed: int = 0) -> Bijector:
             layer.initialize(1 + 3 * torch.randn(50, layer.dim, generator=generator, dtype=torch.float64))
     return bijector.eval()
 
+
+def contractive(bijector: torch.nn.Module) -> torch.nn.Module:
+    """Converge every power iteration (after `randomised` moved the weights, so the bound c holds for the weights
+    now in place), then eval mode, where each residual branch is one fixed contraction."""
+    converge_spectral_norms(bijector, tolerance=1e-10)
+    return bijector.eval()
+
+
+def contractive_branch(dim: int, c: float, activation: str = "elu", seed: int = 0) -> torch.nn.Module:
+    """A float64 `lipschitz_mlp` dim -> 8 -> dim in eval mode whose two layers are both at the bound c (weights
+    scaled up before normalization), so Lip(g) <= c^2 <= c and the Jacobians are far from zero."""
+    torch.manual_seed(seed)
+    g = lipschitz_mlp(dim, (8,), coefficient=c, activation=activation, seed=seed).double()
+    with torch.no_grad():
+        for layer in g.modules():
+            if isinstance(layer, torch.nn.Linear):
+                layer.weight.mul_(5.0)
+    return contractive(g)
+
+
+def shrinking_branch(dim: int, c: float, activation: str = "elu", shift: float = 10.0) -> torch.nn.Module:
+    """g(x) = -c f(c x + shift), a `lipschitz_mlp` with both weights at norm c: J_g = -c^2 diag f'(c x + shift).
+
+    With ELU and c x + shift > 0 that is -c^2 I: every term of the log-det's series, -(c^2)^k / k per dimension,
+    has the same sign, so truncating it is far off, and the Neumann series of (I + J)^{-1} needs many terms. The
+    hard case for an estimator, next to a random network."""
+    g = lipschitz_mlp(dim, (dim,), coefficient=c, activation=activation).double()
+    with torch.no_grad():
+        first, _, last = g
+        first.weight.copy_(c * torch.eye(dim)), first.bias.fill_(shift)
+        last.weight.copy_(-c * torch.eye(dim)), last.bias.zero_()
+    return contractive(g)
+
+
+FIXED_POINT = {"tolerance": 1e-13, "max_iterations": 1000}  # round trips far inside the contract's 1e-9
 
 BIJECTORS: dict[str, Factory] = {
     "ElementwiseAffine": lambda dim: randomised(ElementwiseAffine(dim)),
@@ -89,5 +128,14 @@ BIJECTORS: dict[str, Factory] = {
     "RealNVP[ActNorm, random]": lambda dim: randomised(
         started_on_data(realnvp(dim, layers=3, hidden_sizes=(8,), permutation="random", normalization="act")),
         scale=0.2,
+    ),
+    "ResidualBlock[exact]": lambda dim: contractive(
+        randomised(
+            ResidualBlock(lipschitz_mlp(dim, (8,), coefficient=0.8, activation="elu"), exact_logdet, **FIXED_POINT)
+        )
+    ),
+    "iResNet[eval]": lambda dim: contractive(randomised(iresnet(dim, blocks=2, hidden_sizes=(8,), **FIXED_POINT))),
+    "ResidualFlow[eval]": lambda dim: contractive(
+        randomised(started_on_data(residual_flow(dim, blocks=2, hidden_sizes=(8,), **FIXED_POINT)), scale=0.2)
     ),
 }

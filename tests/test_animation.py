@@ -18,7 +18,7 @@ def small_maf() -> Compose:
     flow = maf(2, layers=2, hidden_sizes=(8,))
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        for parameter in flow.parameters():  # MADE starts as the identity; make the layers move the points
+        for parameter in flow.parameters():  # large weights, so that the layers move the points
             parameter.copy_(0.3 * torch.randn(parameter.shape, generator=generator))
     return flow
 

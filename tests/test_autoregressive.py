@@ -87,8 +87,8 @@ def test_inverse_logdet_is_minus_the_sum_of_log_scales() -> None:
     assert alpha.abs().max() < layer.bound
 
 
-def test_fresh_maf_is_the_identity_and_iaf_shares_its_class() -> None:
-    flow = maf(3, layers=2, permutation="none")
+def test_maf_with_zero_last_layers_starts_as_the_identity_and_iaf_shares_its_class() -> None:
+    flow = maf(3, layers=2, permutation="none", zero_last_layer=True)
     u = torch.randn(5, 3)
     x, logdet = flow.forward(u)
     assert torch.equal(x, u) and torch.equal(logdet, torch.zeros(5))
@@ -97,8 +97,8 @@ def test_fresh_maf_is_the_identity_and_iaf_shares_its_class() -> None:
     assert all(type(a) is type(b) for a, b in zip(student.bijector, maf(3, layers=2), strict=True))
 
 
-def test_maf_with_a_random_last_layer_starts_away_from_the_identity_and_stays_autoregressive() -> None:
-    flow = maf(3, layers=2, permutation="none", zero_last_layer=False)
+def test_maf_starts_randomly_by_default_away_from_the_identity_and_stays_autoregressive() -> None:
+    flow = maf(3, layers=2, permutation="none")
     u = torch.randn(5, 3)
     x, logdet = flow.forward(u)
     assert not torch.allclose(x, u) and torch.all(logdet != 0)

@@ -13,7 +13,7 @@ import pytest
 
 from nfcourse.i18n import _ as translate
 from nfcourse.i18n import using_language
-from tools.output_language import problems
+from tools.output_language import WIDGET, problems
 
 ROOT = Path(__file__).resolve().parents[1]
 MESSAGE = "{what}: {value:.3f} (target in full mode: at most {bound:.3f}; fast mode, not checked)"  # translated
@@ -42,6 +42,14 @@ def test_python_truth_values_and_english_decimals_are_found_in_german_text() -> 
     assert problems([stdout("Zeit 12.25 ms")], "de") == ["English decimal point in '12.25'"]
     assert problems([stdout("Differenz 8.88e-16")], "de") == ["English decimal point in '8.88e-16'"]
     assert problems([stdout("テスト NLL 0.534 nat")], "ja") == []  # Japanese writes a decimal point
+
+
+def test_a_widget_is_judged_by_its_view_not_by_its_text_fallback() -> None:
+    fallback = "FloatSlider value 0.9, max 0.995"  # the Python repr a front end without widgets would show
+    widget = {"output_type": "display_data", "data": {"text/plain": fallback, WIDGET: {"model_id": "1"}}}
+    assert problems([widget], "de") == []
+    plain = {"output_type": "display_data", "data": {"text/plain": fallback}}
+    assert problems([plain], "de") == ["English decimal point in '0.9'", "English decimal point in '0.995'"]
 
 
 def test_english_labels_of_an_html_player_are_found() -> None:

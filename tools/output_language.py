@@ -58,11 +58,16 @@ def without_brackets(text: str) -> str:
     return text
 
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
 def output_texts(output: dict) -> tuple[list[str], list[str]]:
     """(plain texts, HTML texts) of one nbformat output."""
     if output.get("output_type") == "stream" and output.get("name") == "stdout":
         return [output.get("text", "")], []
     data = output.get("data", {})
+    if WIDGET in data:  # a live widget: the reader sees its view, not its text/plain fallback (a Python repr)
+        return [], []
     if output.get("output_type") == "display_data":
         return [data.get("text/plain", "")] if "text/html" not in data else [], [data.get("text/html", "")]
     return [], []

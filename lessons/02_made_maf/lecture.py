@@ -378,7 +378,11 @@ expect_equal(
 # One MADE gives one affine autoregressive layer: sampling $x_i = u_i e^{\alpha_i} + \mu_i$ with
 # $(\mu_i, \alpha_i)$ from $x_{<i}$, density $u_i = (x_i - \mu_i)e^{-\alpha_i}$ in one pass with
 # $\log|\det J| = -\sum_i \alpha_i$ (lesson 01). The library's `AffineAutoregressive(MADE(...), D)` is that
-# layer, and `maf(D, layers, hidden_sizes, permutation)` stacks `layers` of them. A single layer is weak:
+# layer, and `maf(D, layers, hidden_sizes, permutation)` stacks `layers` of them. Unlike a single `MADE`,
+# `maf` starts the last layer of every MADE randomly, as PyTorch and most flow libraries do: trained by
+# maximum likelihood, that fitted the point cloud of a word better than the identity start, and the other
+# benchmark data sets about as well (`python -m benchmarks.autoregressive`; `zero_last_layer=True` gives
+# the identity start). A single layer is weak:
 # within it each conditional $p(x_i \mid x_{<i})$ is a Gaussian. Stacking helps only if the layers do
 # different things, and that is what the permutation between them is for.
 #

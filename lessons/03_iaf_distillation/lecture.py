@@ -377,8 +377,9 @@ print(tr("teacher training took {seconds:.0f} s").format(seconds=teacher_history
 expect_at_most(tr("teacher test NLL minus the entropy (nats)"), teacher_nll.total - oracle.total, 0.08)
 
 # %% [markdown] key="student-predict"
-# Now the student: an IAF of the same size. Its MADEs start with a zero last layer, so it starts as the
-# identity map: its first samples are the standard Gaussian itself (the cell below checks it). It never
+# Now the student: an IAF of the same size. We start its MADEs with a zero last layer
+# (`zero_last_layer=True`; by default `iaf` starts them randomly), so it starts as the identity map: its
+# first samples are the standard Gaussian itself (the cell below checks it). It never
 # sees a data point. Because its result depends on its random start, we train one student for each of
 # a few seeds. (The students learn with a learning rate of $10^{-3}$; in fast mode, with only 600 steps,
 # with $3 \cdot 10^{-3}$, so that they get somewhere.)
@@ -394,8 +395,8 @@ student_seeds = range(budget(full=4, fast=2))
 
 
 def new_student(seed: int) -> Flow:
-    torch.manual_seed(seed)  # its random initial weights (the last layer of each MADE starts at zero)
-    return Flow(iaf(2, layers=5, hidden_sizes=(64, 64)), dim=2)
+    torch.manual_seed(seed)  # its random initial weights (except the zero last layer of each MADE)
+    return Flow(iaf(2, layers=5, hidden_sizes=(64, 64), zero_last_layer=True), dim=2)
 
 
 def distilled_student(seed: int, beta=None) -> tuple[Flow, DistillationHistory]:

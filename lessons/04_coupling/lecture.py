@@ -32,8 +32,6 @@
 # *Time: about 60 minutes.*
 
 # %% key="setup-code"
-import math
-
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
@@ -57,6 +55,7 @@ from nfcourse.i18n import number, tr
 from nfcourse.jacobian import brute_force_logdet, jacobian
 from nfcourse.plotting import compare, plot_scaling
 from nfcourse.runtime import budget, by_mode, expect_at_least, expect_at_most, seed_everything
+from nfcourse.stats import mean_and_error
 from nfcourse.text import print_rows, print_table
 from nfcourse.timing import growth_exponent, seconds_in_turns
 from nfcourse.training import cosine_schedule, evaluate_nll, evaluate_oracle, fit
@@ -343,7 +342,9 @@ plt.show()
 # 2016) adds the log-scale $\alpha(u_a)$, which varies from point to point.
 #
 # We train both, with the same depth (six coupling layers), networks, budget and seed, on two moons and on
-# eight Gaussians, and compare their test NLL with the oracle NLL (the data's entropy).
+# eight Gaussians, and compare their test NLL with the oracle NLL (the data's entropy). Both start as the
+# identity map (`zero_last_layer=True`; `realnvp` and `nice` start their networks randomly unless told
+# otherwise), which matters for NICE, as we will see.
 #
 # **Predict before you run.** On which data set should preserving volume hurt more?
 
@@ -353,7 +354,7 @@ nice_sets = {name: load(name, n_train=20_000, n_test=5_000, seed=0) for name in 
 nice_models, nice_nll = {}, {}
 for set_name, data in nice_sets.items():
     for model_name, make in (("NICE", nice), ("Real-NVP", realnvp)):
-        model = Flow(make(2, layers=6, hidden_sizes=(64, 64)), dim=2)
+        model = Flow(make(2, layers=6, hidden_sizes=(64, 64), zero_last_layer=True), dim=2)
         fit(model, data.train, steps=nice_steps, lr=by_mode(full=2e-3, fast=5e-3), schedule=cosine_schedule(nice_steps))
         nice_models[set_name, model_name] = model.cpu()
         nice_nll[set_name, model_name] = evaluate_nll(model, data.test)
@@ -434,15 +435,6 @@ for seed in word_seeds:
         fit(model, word.train, steps=word_steps, lr=5e-3, schedule=cosine_schedule(word_steps), seed=seed)
         word_gaps[name].append(evaluate_nll(model.cpu(), word.test).total - word_oracle)
         word_models[name] = model
-
-
-def mean_and_error(values: list[float]) -> tuple[float, float]:
-    """Mean and standard error of the mean (0 for a single value)."""
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, 0.0
-    variance = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, math.sqrt(variance / len(values))
 
 
 summary_rows = []

@@ -17,6 +17,8 @@ from nfcourse.bijectors.elementwise import ElementwiseAffine, PReLU
 from nfcourse.bijectors.linear import AffineLU
 from nfcourse.bijectors.normalization import ActNorm, BatchNorm, running_average
 from nfcourse.bijectors.permutation import Permutation, random_permutation, reverse
+from nfcourse.bijectors.residual import ResidualBlock, iresnet, residual_flow
+from nfcourse.residual import FixedPointError
 
 __all__ = [
     "ActNorm",
@@ -28,18 +30,22 @@ __all__ = [
     "Bijector",
     "Compose",
     "ElementwiseAffine",
+    "FixedPointError",
     "Invert",
     "PReLU",
     "Permutation",
+    "ResidualBlock",
     "alternating_mask",
     "checkerboard_mask",
     "coupling_mask",
     "half_mask",
     "iaf",
+    "iresnet",
     "maf",
     "nice",
     "random_permutation",
     "realnvp",
+    "residual_flow",
     "reverse",
     "running_average",
     "soft_clamp",

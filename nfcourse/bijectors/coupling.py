@@ -65,7 +65,8 @@ class AffineCoupling(Bijector):
     """The Real-NVP coupling layer: the kept coordinates (mask 1) set a shift and a log-scale for the others.
 
     `mask`: a 0/1 tensor of shape (D,). `hidden_sizes`: the network's hidden layers (ReLU). With
-    `zero_last_layer` (the default) the layer starts as the identity map.
+    `zero_last_layer` (the default) the layer starts as the identity map; `realnvp` and `nice` start their
+    layers randomly unless told otherwise.
     """
 
     title = N_("affine coupling layer")
@@ -148,12 +149,13 @@ def realnvp(
     permutation: str = "none",
     normalization: str = "none",
     seed: int = 0,
-    zero_last_layer: bool = True,
+    zero_last_layer: bool = False,
 ) -> Compose:
     """Real-NVP: `layers` affine coupling layers whose masks alternate, so every coordinate gets transformed.
 
     `mask` is "half" or "alternating"; `permutation` and `normalization` put a permutation, an LU layer or a
-    normalization between the layers (see `between_layers`), as in `maf`. Both directions are one pass per layer.
+    normalization between the layers (see `between_layers`), and `zero_last_layer` chooses the networks' start,
+    as in `maf` (random by default). Both directions are one pass per layer.
     """
     steps = coupling_stack(
         AffineCoupling, dim, layers, hidden_sizes, mask, permutation, normalization, seed, zero_last_layer
@@ -169,7 +171,7 @@ def nice(
     permutation: str = "none",
     normalization: str = "none",
     seed: int = 0,
-    zero_last_layer: bool = True,
+    zero_last_layer: bool = False,
 ) -> Compose:
     """NICE: `layers` additive coupling layers (log-det 0), then a diagonal scaling, the only change of volume.
 

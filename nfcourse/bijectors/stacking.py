@@ -15,20 +15,10 @@ from nfcourse.bijectors.base import Bijector
 from nfcourse.bijectors.linear import AffineLU
 from nfcourse.bijectors.normalization import ActNorm, BatchNorm
 from nfcourse.bijectors.permutation import random_permutation, reverse
-from nfcourse.i18n import _
+from nfcourse.validation import check_choice
 
 PERMUTATIONS = ("reverse", "random", "lu", "none")
 NORMALIZATIONS = ("none", "batch", "act")
-
-
-def check_choice(value: object, choices: tuple[str, ...], name: str) -> str:
-    if value not in choices:
-        raise ValueError(
-            _("{name} must be one of {choices}, got {value!r}.").format(
-                name=name, choices=", ".join(choices), value=value
-            )
-        )
-    return value
 
 
 def between_layers(dim: int, k: int, permutation: str, normalization: str, seed: int = 0) -> list[Bijector]:

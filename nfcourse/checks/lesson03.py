@@ -214,11 +214,11 @@ def iaf_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
 
 
 def student_flow(dim: int) -> Flow:
-    return Flow(iaf(dim, layers=2, hidden_sizes=(8,)), dim)
+    return Flow(iaf(dim, layers=2, hidden_sizes=(8,), zero_last_layer=True), dim)
 
 
 def teacher_flow(dim: int) -> Flow:
-    return Flow(maf(dim, layers=2, hidden_sizes=(8,)), dim)
+    return Flow(maf(dim, layers=2, hidden_sizes=(8,), zero_last_layer=True), dim)
 
 
 def distillation_inputs(generator: torch.Generator) -> Tensors:

@@ -100,7 +100,8 @@ class MADE(nn.Module):
     (2 for shift and log-scale), `order` ("natural", "reversed", "random" or a list of degrees; see
     `input_order`) and `seed` for the random order. ReLU between layers. With `zero_last_layer` (the
     default) the last layer starts at zero, so a fresh autoregressive layer built on it is the identity
-    map; `zero_last_layer=False` keeps PyTorch's default random start, as most other libraries do.
+    map; `zero_last_layer=False` keeps PyTorch's default random start, as most other libraries do (and as
+    `maf` and `iaf` do unless told otherwise).
     """
 
     def __init__(
