@@ -222,8 +222,8 @@ expect_at_least(tr("iterations at L = 0.99 divided by iterations at L = 0.9"), c
 # $$u \leftarrow \frac{W v}{|W v|}, \qquad v \leftarrow \frac{W^\top u}{|W^\top u|}, \qquad
 # \hat\sigma = u^\top W v .$$
 #
-# Each step is two matrix-vector products, and $v$ turns towards the top right singular vector, the
-# direction that $W$ stretches most (the right singular vector of the largest singular value). **Spectral normalization** then divides $W$ by $\hat\sigma / c$, but
+# Each step is two matrix-vector products, and $v$ turns towards the direction that $W$ stretches most
+# (the right singular vector of the largest singular value). **Spectral normalization** then divides $W$ by $\hat\sigma / c$, but
 # only when $\hat\sigma > c$: a layer that already stretches less than $c$ is left alone. Below: power
 # iteration from scratch on a random $64 \times 64$ matrix, its error against the exact
 # `torch.linalg.matrix_norm(W, ord=2)`, and the normalized matrix.
@@ -390,8 +390,8 @@ print_table(
 # %% [markdown] key="logdet-explained"
 # The bias stays below its bound for every number of terms, and the bound falls geometrically. The bias
 # itself need not fall at every step: this $g$ rotates, so the eigenvalues of $J_g$ are complex, and the
-# terms $\operatorname{tr}(J_g^k)$ change sign irregularly as $k$ grows. Five terms, the number the
-# i-ResNet paper trains with, leave a bias of a few hundredths of a nat per block here.
+# terms $\operatorname{tr}(J_g^k)$ change sign irregularly as $k$ grows. Five terms, what the library's
+# `iresnet` trains with by default, leave a bias of a few hundredths of a nat per block here.
 
 # %% [markdown] key="hutchinson"
 # The trace of $J_g^k$ still needs the full Jacobian, $D$ backward passes, which is what we want to avoid
