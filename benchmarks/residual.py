@@ -15,7 +15,7 @@ The rows:
 
 - nfcourse Residual Flow: `residual_flow(2, blocks=5, hidden_sizes=(64, 64))`: LipSwish branches with
   spectral norm at most 0.97 per layer, ActNorm between blocks, training log-det by Russian roulette with
-  the Neumann gradient, exact log-det in eval mode (2-D), fixed-point inverse to 1e-6.
+  the Neumann gradient, exact log-det in eval mode (2-D), fixed-point inverse to 1e-5 (at most 1,000 iterations).
 - normflows Residual flow: the recipe of normflows' own example, per block
   `Residual(LipschitzMLP([2, 64, 64, 2], lipschitz_const=0.97, init_zeros=True), reduce_memory=True)` and
   `ActNorm(2)`; it also trains with Russian roulette and the Neumann gradient and evaluates the 2-D log-det
@@ -27,7 +27,7 @@ The rows:
 Where the residual flows differ: normflows' branch applies a (Lipschitz) Swish before every linear layer,
 the input included, and starts its last layer near zero; its spectral normalization runs up to 5 power
 iterations per call; its fixed-point inverse stops at a relative and absolute tolerance of 1e-5 (and gives
-up silently after 1,000 iterations), nfcourse's at 1e-6 (and raises `FixedPointError` at its cap).
+up silently after 1,000 iterations), nfcourse's at an absolute 1e-5 (and raises `FixedPointError` at its cap).
 """
 
 from __future__ import annotations
