@@ -97,6 +97,13 @@ class ResidualBlock(Bijector):
         return x + self.g(x), self.current_logdet()(self.g, x)
 
 
+def lipschitz_branch(
+    dim: int, hidden_sizes: Sequence[int], coefficient: float, activation: str, seed: int, k: int
+) -> nn.Module:
+    """The branch g of block k: a `lipschitz_mlp`, its power iterations started from their own seeds."""
+    return lipschitz_mlp(dim, hidden_sizes, coefficient, activation, seed=seed + k * (len(hidden_sizes) + 1))
+
+
 def residual_stack(
     dim: int,
     blocks: int,
@@ -148,9 +155,7 @@ def iresnet(
     estimate = partial(hutchinson_power_series_logdet, terms=4 * terms, probes=4 * probes)
     eval_logdet = exact_logdet if dim <= EXACT_UP_TO else estimate
 
-    def branch(k: int) -> nn.Module:
-        return lipschitz_mlp(dim, hidden_sizes, coefficient, activation, seed=seed + k * (len(hidden_sizes) + 1))
-
+    branch = partial(lipschitz_branch, dim, hidden_sizes, coefficient, activation, seed)
     return residual_stack(dim, blocks, branch, logdet, eval_logdet, normalization, seed, tolerance, max_iterations)
 
 
@@ -180,7 +185,5 @@ def residual_flow(
     estimate = partial(russian_roulette_logdet, p=p, exact_terms=exact_terms)
     eval_logdet = exact_logdet if dim <= EXACT_UP_TO else estimate
 
-    def branch(k: int) -> nn.Module:
-        return lipschitz_mlp(dim, hidden_sizes, coefficient, activation, seed=seed + k * (len(hidden_sizes) + 1))
-
+    branch = partial(lipschitz_branch, dim, hidden_sizes, coefficient, activation, seed)
     return residual_stack(dim, blocks, branch, logdet, eval_logdet, normalization, seed, tolerance, max_iterations)

@@ -9,7 +9,7 @@ Shapes:    (batch, D) -> (batch, D)
 Activations: "lipswish" (`LipSwish`, smooth, Residual Flows), "elu" (smooth, i-ResNet), "softplus" (smooth),
            "relu" (1-Lipschitz but not smooth: its Jacobian jumps, so the density has creases)
 Reference: Behrmann et al., Invertible Residual Networks, 2019, arXiv:1811.00995 (section 2);
-           Chen et al., Residual Flows for Invertible Generative Modeling, 2019, arXiv:1906.02735
+           the Residual Flows paper (Chen et al., 2019, arXiv:1906.02735)
 Lessons:   06, 07
 """
 
