@@ -17,6 +17,7 @@ import mistakes_03
 import mistakes_04
 import mistakes_05
 import mistakes_06
+import mistakes_07
 
 from tools.lessons import LESSONS, ROOT, read, stub
 
@@ -28,6 +29,7 @@ MISTAKES = [
     *mistakes_04.MISTAKES,
     *mistakes_05.MISTAKES,
     *mistakes_06.MISTAKES,
+    *mistakes_07.MISTAKES,
 ]
 """Every seeded typical mistake: (task, (text in the solution, replacement), points it keeps, words naming it).
 Each lesson's list lives in tests/mistakes_NN.py; all are also graded through the sandbox in test_grading.py."""
