@@ -1,4 +1,4 @@
-"""The statistical judgement of task 07.roulette is fair: over many seeds the solution always passes, every
+"""The statistical judgement of task 07.roulette is fair: over several seeds the solution always passes, every
 named biased estimator lies at least `SEPARATION` standard errors from the truth (so it always fails), and
 the exact expectations the judgement uses are right; every seeded mistake is caught and named for several seeds."""
 
@@ -20,7 +20,7 @@ from nfcourse.checks.lesson07 import (
 from nfcourse.jacobian import jacobian
 from nfcourse.residual import exact_logdet
 
-SEEDS = range(10)
+SEEDS = range(6)
 
 
 def test_the_eigenvalue_traces_match_the_jacobian_of_the_branch() -> None:
@@ -58,7 +58,7 @@ ROULETTE_MISTAKES = [mistake for mistake in MISTAKES if mistake[0] == "07.roulet
 
 
 @pytest.mark.parametrize(("task_id", "replace", "keeps", "names"), ROULETTE_MISTAKES, ids=lambda value: str(value)[:30])
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(1, 3))  # seed 0 is test_checks.py's
 def test_every_seeded_roulette_mistake_is_caught_and_named_for_other_seeds(
     task_id, replace, keeps, names, seed
 ) -> None:

@@ -34,6 +34,7 @@
 
 # %% key="setup-code"
 import copy
+import itertools
 import math
 from functools import partial
 
@@ -282,11 +283,16 @@ surrogate_gradients = torch.stack(
 mean_gradient = surrogate_gradients.mean(dim=0)
 standard_errors = surrogate_gradients.std(dim=0) / math.sqrt(gradient_draws)
 gradient_z = (mean_gradient - exact_gradient) / standard_errors
+entry_names = [  # A[0, 0], ..., b[1]: the entries in the order of the gradient vector
+    f"{name}{list(index)}"
+    for name, parameter in branch.named_parameters()
+    for index in itertools.product(*map(range, parameter.shape))
+]
 print_table(
     [tr("parameter entry"), tr("exact gradient"), tr("mean of the surrogate's gradients"), tr("standard error")],
     [
         [
-            k,
+            entry_names[k],
             number(exact_gradient[k].item(), ".4f"),
             number(mean_gradient[k].item(), ".4f"),
             number(standard_errors[k].item(), ".4f"),
@@ -489,9 +495,10 @@ for name, f in activations.items():
     (second,) = torch.autograd.grad(first.sum(), grid) if first.requires_grad else (torch.zeros_like(grid),)
     curves[name] = (values.detach(), first.detach(), second.detach())
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
-for name, (values, first, second) in curves.items():
+styles = [("-", 1.5), ("--", 1.5), (":", 1.5), ("-", 2.2), ("-", 2.2)]  # ReLU, ELU, softplus, the two LipSwish
+for (name, (values, first, second)), (style, width) in zip(curves.items(), styles, strict=True):
     for ax, curve in zip(axes, (values, first, second), strict=True):
-        ax.plot(grid.detach(), curve, label=name)
+        ax.plot(grid.detach(), curve, style, label=name, linewidth=width)
 for ax, title in zip(axes, (tr("f(x)"), tr("first derivative f'(x)"), tr("second derivative f''(x)")), strict=True):
     ax.set_title(title)
     ax.set_xlabel("x")
