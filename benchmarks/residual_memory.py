@@ -26,7 +26,7 @@ from functools import partial
 
 import torch
 
-from nfcourse.bijectors import ResidualBlock, residual_flow
+from nfcourse.bijectors import residual_flow, set_training_logdet
 from nfcourse.flow import Flow
 from nfcourse.residual import russian_roulette_logdet, russian_roulette_logdet_with_neumann_gradient, saved_bytes
 from nfcourse.runtime import device
@@ -38,9 +38,7 @@ def flow_with(estimator: object, terms: int, args: argparse.Namespace) -> Flow:
     """The benchmark's Residual Flow, every block's training log-det set to `estimator` with exactly `terms` terms."""
     torch.manual_seed(0)
     flow = Flow(residual_flow(args.dim, blocks=args.blocks, hidden_sizes=tuple(args.hidden)), args.dim)
-    for block in flow.modules():
-        if isinstance(block, ResidualBlock):
-            block.logdet = partial(estimator, p=1.0, exact_terms=terms)
+    set_training_logdet(flow, partial(estimator, p=1.0, exact_terms=terms))
     return flow.train()
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from registry import contractive_branch, shrinking_branch
 
-from nfcourse.bijectors import ActNorm, FixedPointError, ResidualBlock, iresnet, residual_flow
+from nfcourse.bijectors import ActNorm, FixedPointError, ResidualBlock, iresnet, residual_flow, set_training_logdet
 from nfcourse.datasets import load
 from nfcourse.flow import Flow
 from nfcourse.i18n import using_language
@@ -172,3 +172,19 @@ def test_a_short_fit_of_a_residual_flow_lowers_the_test_nll_and_samples() -> Non
         x = flow.sample(300, generator=torch.Generator().manual_seed(1))
         assert torch.isfinite(flow.log_prob(x)).all()
     assert all(0 < block.last_iterations <= block.max_iterations for block in flow.bijector.layers[::2])
+
+
+def test_set_training_logdet_reaches_every_block_and_only_the_training_log_det() -> None:
+    flow = Flow(residual_flow(2, blocks=3, hidden_sizes=(8,)), dim=2)
+    calls = []
+
+    def counting_logdet(g, x: torch.Tensor) -> torch.Tensor:
+        calls.append(len(x))
+        return torch.zeros(len(x))
+
+    blocks = set_training_logdet(flow, counting_logdet)
+    assert len(blocks) == 3 and all(block.logdet is counting_logdet for block in blocks)
+    flow.train().log_prob(torch.randn(5, 2))
+    assert calls == [5, 5, 5]
+    flow.eval().log_prob(torch.randn(5, 2))
+    assert calls == [5, 5, 5]

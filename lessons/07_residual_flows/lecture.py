@@ -43,7 +43,7 @@ import torch
 from matplotlib.ticker import MaxNLocator
 from torch.nn.functional import elu, relu, softplus
 
-from nfcourse.bijectors import ResidualBlock, iresnet, maf, residual_flow
+from nfcourse.bijectors import ResidualBlock, iresnet, maf, residual_flow, set_training_logdet
 from nfcourse.datasets import load
 from nfcourse.flow import Flow
 from nfcourse.i18n import number, tr
@@ -327,9 +327,7 @@ def flow_with_estimator(estimator, terms: int) -> Flow:
     """A 16-D Residual Flow whose blocks estimate their training log-det with `estimator` and exactly `terms` terms."""
     torch.manual_seed(0)
     flow = Flow(residual_flow(16, blocks=2, hidden_sizes=(128, 128)), 16)
-    for block in flow.modules():
-        if isinstance(block, ResidualBlock):
-            block.logdet = partial(estimator, p=1.0, exact_terms=terms)
+    set_training_logdet(flow, partial(estimator, p=1.0, exact_terms=terms))
     return flow.train()
 
 
@@ -641,10 +639,8 @@ measurement_p = 0.1
 def nll_draws(estimator, draws: int = 40) -> list[float]:
     """NLL of the test points with every block's training log-det replaced by `estimator`, `draws` times."""
     view = copy.deepcopy(residual_model)  # in eval mode: power iterations and ActNorm stay fixed
-    for block in view.modules():
-        if isinstance(block, ResidualBlock):
-            block.logdet = partial(estimator, p=measurement_p, exact_terms=2, generator=generator)
-            block.training = True  # this block alone: it now uses its training log-det
+    for block in set_training_logdet(view, partial(estimator, p=measurement_p, exact_terms=2, generator=generator)):
+        block.training = True  # this block alone: it now uses its training log-det
     return [-view.log_prob(x_test).mean().item() for _draw in range(draws)]
 
 

@@ -17,7 +17,7 @@ from nfcourse.bijectors.elementwise import ElementwiseAffine, PReLU
 from nfcourse.bijectors.linear import AffineLU
 from nfcourse.bijectors.normalization import ActNorm, BatchNorm, running_average
 from nfcourse.bijectors.permutation import Permutation, random_permutation, reverse
-from nfcourse.bijectors.residual import ResidualBlock, iresnet, residual_flow
+from nfcourse.bijectors.residual import ResidualBlock, iresnet, residual_flow, set_training_logdet
 from nfcourse.residual import FixedPointError
 
 __all__ = [
@@ -48,5 +48,6 @@ __all__ = [
     "residual_flow",
     "reverse",
     "running_average",
+    "set_training_logdet",
     "soft_clamp",
 ]

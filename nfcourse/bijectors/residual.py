@@ -97,6 +97,17 @@ class ResidualBlock(Bijector):
         return x + self.g(x), self.current_logdet()(self.g, x)
 
 
+def set_training_logdet(module: nn.Module, logdet: LogDet) -> list[ResidualBlock]:
+    """Give every `ResidualBlock` in `module` the training log-det `logdet`, and return those blocks.
+
+    Lesson 07 uses it to compare estimators on one model (e.g. `partial(russian_roulette_logdet, p=0.1)`).
+    """
+    blocks = [block for block in module.modules() if isinstance(block, ResidualBlock)]
+    for block in blocks:
+        block.logdet = logdet
+    return blocks
+
+
 def lipschitz_branch(
     dim: int, hidden_sizes: Sequence[int], coefficient: float, activation: str, seed: int, k: int
 ) -> nn.Module:

@@ -38,6 +38,7 @@ from nfcourse.checks.lesson06 import orthogonal, uniform
 from nfcourse.checks.task import Part, Task, Tensors, WrongFormat, tensor_output
 from nfcourse.i18n import N_, _
 from nfcourse.residual import russian_roulette_logdet
+from nfcourse.stats import mean_and_error
 
 ROULETTE_POINTS = 256  # many points average the probe's noise away; N's noise needs many calls
 ROULETTE_DRAWS = 1500  # calls of the learner's estimator, with one exact term
@@ -271,8 +272,7 @@ def expectations(inputs: Tensors) -> tuple[float, list[tuple[float, str]]]:
 
 def mean_and_standard_error(estimates: torch.Tensor) -> tuple[float, float]:
     """Over the calls (rows), the mean of the estimates averaged over the points, and its standard error."""
-    per_call = estimates.mean(dim=1)
-    return per_call.mean().item(), per_call.std().item() / math.sqrt(len(per_call))
+    return mean_and_error(estimates.mean(dim=1).tolist())
 
 
 def library_spread(inputs: Tensors) -> float:
