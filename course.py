@@ -4,11 +4,15 @@
     python3 course.py lab            set up, then open the course map in JupyterLab
     python3 course.py test           set up, then run every test (notebooks in fast mode)
     python3 course.py test --full    the same with the notebooks' full training budgets and targets
+    python3 course.py site           set up, then build the course website into build/site/
+    python3 course.py site --full    the same from full-mode outputs (for publishing)
+    python3 course.py site --check   build it, then test it in headless Chromium (tests/site/)
 
 Set-up reuses the Python environment you are in when it is a virtual or conda environment;
 otherwise it creates (or reuses) `.venv/` beside this file and restarts itself there. It installs
-the course with `pip install -e ".[dev]"`, which installs PyTorch only when it is missing, and
-remembers (by a hash of pyproject.toml) that it did so, so a second run starts at once.
+the course with `pip install -e ".[dev]"` (`".[dev,site]"` for the website), which installs PyTorch
+only when it is missing, and remembers (by a hash of pyproject.toml and the extras) that it did so,
+so a second run starts at once.
 Extra arguments go to JupyterLab or pytest, e.g. `python3 course.py lab --no-browser --port 8899`.
 Only the standard library is used here, so this file runs with any Python 3.10+.
 """
@@ -56,17 +60,24 @@ def enter_environment() -> None:
     os.execv(venv_python(), [str(venv_python()), str(Path(__file__).resolve()), *sys.argv[1:]])
 
 
-def install() -> None:
-    """`pip install -e .[dev]` once per version of pyproject.toml (torch only if it is missing)."""
+def install(extras: tuple[str, ...] = ("dev",)) -> None:
+    """`pip install -e .[<extras>]` once per version of pyproject.toml and set of extras (torch only if missing).
+
+    The stamp lists the extras installed; a run that needs no more than those starts at once.
+    """
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     stamp = Path(sys.prefix) / f".nfcourse-installed-{ROOT.name}"
-    if stamp.exists() and stamp.read_text() == f"{ROOT}\n{digest}":
+    lines = stamp.read_text().splitlines() if stamp.exists() else []
+    current = lines[:2] == [str(ROOT), digest]
+    installed = set((lines[2:] or ["dev"])[0].split(",")) if current else set()  # an older stamp meant [dev]
+    if set(extras) <= installed:
         return
+    extras = tuple(sorted(installed | set(extras)))
     print("Installing the course and its dependencies (once; a few minutes the first time) ...", flush=True)
     pip = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check"]
     subprocess.run([*pip, "-q", "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[dev]"], check=True)
-    stamp.write_text(f"{ROOT}\n{digest}")
+    subprocess.run([*pip, "-e", f"{ROOT}[{','.join(extras)}]"], check=True)
+    stamp.write_text(f"{ROOT}\n{digest}\n{','.join(extras)}")
 
 
 def lab(args: list[str]) -> int:
@@ -101,16 +112,38 @@ def test(args: list[str]) -> int:
     return subprocess.call(command, cwd=ROOT, env=env)
 
 
+def site(args: list[str]) -> int:
+    """Build the course website into build/site/ (`python -m tools.site`), and with `--check` test it in a browser.
+
+    The notebooks' outputs come from the last test run where they still match the notebooks (`python3
+    course.py test` leaves them in build/executed/); the others run now, one kernel per core. `--full`
+    takes full-mode outputs, for publishing. `--check` then serves the site on this machine and runs
+    tests/site/ in headless Chromium (Debian: `apt-get install chromium chromium-driver`).
+    """
+    check = "--check" in args
+    args = [arg for arg in args if arg != "--check"]
+    env = {**os.environ}
+    env.setdefault("OMP_NUM_THREADS", "1")
+    code = subprocess.call([sys.executable, "-m", "tools.site", *args], cwd=ROOT, env=env)
+    if code or not check:
+        return code
+    env["NFCOURSE_SITE"] = str(ROOT / "build" / "site")
+    return subprocess.call([sys.executable, "-m", "pytest", "tests/site"], cwd=ROOT, env=env)
+
+
+COMMANDS = {"lab": lab, "test": test, "site": site}
+
+
 def main() -> int:
-    if len(sys.argv) < 2 or sys.argv[1] not in {"lab", "test"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
         print(USAGE)
         return 2
     if sys.version_info < (3, 10):  # noqa: UP036 (this file may be started by an older Python)
         sys.exit(f"The course needs Python 3.10 or newer; this is {sys.version.split()[0]}.")
     enter_environment()
-    install()
     command, args = sys.argv[1], sys.argv[2:]
-    return lab(args) if command == "lab" else test(args)
+    install(("dev", "site") if command == "site" else ("dev",))
+    return COMMANDS[command](args)
 
 
 if __name__ == "__main__":

@@ -100,11 +100,14 @@ def fit(
     seed: int = 0,
     device: torch.device | str | None = None,
     progress: bool = True,
+    callback: Callable[[int, History], None] | None = None,
 ) -> History:
     """Train `flow` by maximum likelihood on the rows of `train`; return the `History`.
 
     The flow is moved to `device` (default: `nfcourse.runtime.device()`), batches are drawn with
     replacement by a generator seeded with `seed`, and a non-finite loss raises `NonFiniteLossError`.
+    `callback(step, history)`, if given, runs after every `log_every` steps and after the last one, once the
+    history holds them (lesson 08's widgets redraw the density there); the flow is in training mode.
     """
     check_points(train, flow.dim, "train", finite=True)
     if test is not None:
@@ -147,5 +150,7 @@ def fit(
         if test is not None and (step % eval_every == 0 or step == steps):
             history.eval_steps.append(step)
             history.test_nll.append(evaluate_nll(flow, test).per_dim)
+        if callback is not None and (step % log_every == 0 or step == steps):
+            callback(step, history)
     history.seconds = time.perf_counter() - start
     return history

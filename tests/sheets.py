@@ -18,6 +18,7 @@ import mistakes_04
 import mistakes_05
 import mistakes_06
 import mistakes_07
+import mistakes_08
 
 from tools.lessons import LESSONS, ROOT, read, stub
 
@@ -30,6 +31,7 @@ MISTAKES = [
     *mistakes_05.MISTAKES,
     *mistakes_06.MISTAKES,
     *mistakes_07.MISTAKES,
+    *mistakes_08.MISTAKES,
 ]
 """Every seeded typical mistake: (task, (text in the solution, replacement), points it keeps, words naming it).
 Each lesson's list lives in tests/mistakes_NN.py; all are also graded through the sandbox in test_grading.py."""

@@ -57,15 +57,24 @@ def table(lang: str, prefix: str, languages: tuple[str, ...]) -> str:
     return "\n".join(rows) + "\n\n" + "\n\n".join(details)
 
 
+def course_title(lang: str) -> str:
+    with using_language(lang):
+        return _("Normalizing Flows: from autoregressive flows to Residual Flows")
+
+
+def language_section(lang: str) -> str:
+    """The course map in one language, as markdown: title, how to use it, the lessons (links relative to the root)."""
+    with using_language(lang):
+        intro = _(
+            "The course map: open a lecture, then its exercise sheet; the solved sheet is for checking afterwards."
+        )
+    return f"# {course_title(lang)}\n\n{intro}\n\n" + table(lang, "", (lang,))
+
+
 def index_notebook() -> str:
     cells = []
     for lang in LANGUAGES:
-        with using_language(lang):
-            heading = _("Normalizing Flows: from autoregressive flows to Residual Flows")
-            intro = _(
-                "The course map: open a lecture, then its exercise sheet; the solved sheet is for checking afterwards."
-            )
-        cell = nbformat.v4.new_markdown_cell(f"# {heading}\n\n{intro}\n\n" + table(lang, "", (lang,)))
+        cell = nbformat.v4.new_markdown_cell(language_section(lang))
         cell.id = f"course-map-{lang}"
         cells.append(cell)
     notebook = nbformat.v4.new_notebook(cells=cells)

@@ -40,14 +40,23 @@ def kernel_environment(full: bool, threads: int | None = None) -> dict[str, str]
     return environment
 
 
+def execute(path: Path, full: bool, threads: int | None = None) -> nbformat.NotebookNode:
+    """The notebook at `path` run top to bottom in a fresh kernel from its own folder, with its outputs.
+
+    Raises nbclient's `CellExecutionError` when a cell raises.
+    """
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(
+        notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute(env=kernel_environment(full, threads))
+    return notebook
+
+
 def run(path: Path, full: bool, threads: int | None = None) -> tuple[float, str]:
     """Seconds to run the notebook at `path` top to bottom, and "ok" or "failed: ..."."""
-    notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
     try:
-        NotebookClient(
-            notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-        ).execute(env=kernel_environment(full, threads))
+        execute(path, full, threads)
         status = "ok"
     except CellExecutionError as error:
         status = "failed: " + str(error).strip().splitlines()[-1][:80]
