@@ -7,6 +7,7 @@
     python3 course.py site           set up, then build the course website into build/site/
     python3 course.py site --full    the same from full-mode outputs (for publishing)
     python3 course.py site --check   build it, then test it in headless Chromium (tests/site/)
+    python3 course.py site --full --repository https://github.com/OWNER/NAME   with "Open in Colab" links
 
 Set-up reuses the Python environment you are in when it is a virtual or conda environment;
 otherwise it creates (or reuses) `.venv/` beside this file and restarts itself there. It installs

@@ -90,3 +90,13 @@ def test_a_blank_answer_gets_no_hint_only_the_request_to_write_one(capsys: pytes
     check("00.lognormal", answers("00", "blank")["lognormal_log_prob"])
     out = capsys.readouterr().out
     assert "not implemented yet" in out and "Hint:" not in out
+
+
+def test_a_wrong_row_is_named_by_its_integer_index() -> None:
+    from nfcourse.checks.lesson02 import judge_mask
+
+    expected = torch.tensor([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]], dtype=torch.float64)
+    wrong = expected.clone()
+    wrong[1] = torch.tensor([0.25, 1.0], dtype=torch.float64)
+    message = judge_mask("mask", wrong, "M", expected, mistakes=[]).message
+    assert "row = [1] " in message and "[1.0]" not in message, message

@@ -9,6 +9,7 @@ from sheets import answers
 from nfcourse.checks import TASKS
 from nfcourse.datasets import load
 from nfcourse.lab import FLOW_NAMES, TrainingLab, build_flow, measure_flow, network_passes
+from nfcourse.lab.watch import OVERLAID_POINTS
 from nfcourse.training import fit
 
 
@@ -123,6 +124,8 @@ def test_the_last_picture_is_kept_for_a_static_page() -> None:
     lab = TrainingLab(steps=10, redraw_every=5, n_train=300)
     lab.train()
     assert lab.last_figure.axes[0].get_title().endswith("10 steps")
+    (overlay,) = lab.last_figure.axes[0].collections  # the test points drawn over the density
+    assert len(overlay.get_offsets()) == OVERLAID_POINTS
 
 
 def test_the_library_call_costs_the_pass_point_in_the_self_check_and_everything_at_grading() -> None:

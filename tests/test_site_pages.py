@@ -4,6 +4,7 @@ that no page loads anything from another host (the browser test in tests/site/ c
 from __future__ import annotations
 
 import posixpath
+import re
 
 import nbformat
 import pytest
@@ -33,14 +34,28 @@ def test_the_switcher_leads_to_the_same_page_in_the_other_language(page: Page, o
 
 def test_a_notebook_page_links_its_other_kinds_the_course_map_colab_and_its_own_notebook() -> None:
     page = Page("de", "exercises/de/03_iaf_distillation")
-    html = pages.bar(page, "fast")
+    html = pages.bar(page, "fast", "https://github.com/someone/nfcourse")
     assert landing(page, page.sibling("solutions")) == "de/solutions/de/03_iaf_distillation.html"
-    assert f'href="{pages.colab_url("exercises/de/03_iaf_distillation.ipynb")}"' in html
-    assert pages.colab_url("x/y.ipynb").startswith("https://colab.research.google.com/github/")
+    colab = "https://colab.research.google.com/github/someone/nfcourse/blob/main/exercises/de/03_iaf_distillation.ipynb"
+    assert f'href="{colab}"' in html
     assert 'href="03_iaf_distillation.ipynb"' in html and "download=" in html
     assert 'href="../../../de/index.html"' in html and landing(page, "../../../de/index.html") == "de/index.html"
     assert "In Colab öffnen" in html and "Notebook herunterladen" in html and "schnellen Modus" in html
     assert 'data-language="de" data-kind="exercises" data-lesson="03_iaf_distillation"' in html
+
+
+def test_without_a_repository_a_notebook_page_offers_the_download_and_no_colab_link() -> None:
+    html = pages.bar(Page("en", "notebooks/en/00_recap"), "fast")
+    assert "Colab" not in html and 'href="00_recap.ipynb"' in html
+
+
+@pytest.mark.parametrize(
+    "repository", ["github.com/someone/nfcourse", "https://gitlab.com/someone/nfcourse", "https://github.com/someone"]
+)
+def test_a_repository_that_colab_cannot_open_is_refused_with_the_expected_form(repository: str) -> None:
+    with pytest.raises(ValueError, match=re.escape("https://github.com/OWNER/NAME")):
+        pages.checked_repository(repository)
+    assert pages.checked_repository("https://github.com/someone/nfcourse/") == "https://github.com/someone/nfcourse/"
 
 
 def test_every_page_has_the_switcher_and_only_notebook_pages_have_notebook_links() -> None:

@@ -62,7 +62,7 @@ def judge_mask(
         if close(got, expected.T):
             message = _("{label} is transposed: like an nn.Linear weight it has shape (outputs, inputs) = {shape}.")
             return Part(name, 1, 0, message.format(label=label, shape=tuple(expected.shape)))
-    rows = torch.arange(len(expected), dtype=torch.float64)[:, None]  # the row index, to point at a wrong row
+    rows = torch.arange(len(expected))[:, None]  # the row index, to point at a wrong row
     return judge_values(
         name, 1, answer, label=label, expected=expected, mistakes=mistakes, where=rows, where_name=_("row")
     )
@@ -73,7 +73,7 @@ def masks_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
     dim = len(degrees)
     positions = torch.arange(1, dim + 1, dtype=torch.float64)
     expected_degrees = reference_hidden_degrees(hidden, dim)
-    units = torch.arange(hidden, dtype=torch.float64)[:, None]
+    units = torch.arange(hidden)[:, None]
     degree_part = judge_values(
         _("hidden degrees"),
         1,
@@ -197,7 +197,7 @@ def masked_linear_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Par
         label=_("weight.grad"),
         expected=mask * full_grad,
         mistakes=[(full_grad, _("The masked weights still get gradients: the mask must be applied in forward."))],
-        where=torch.arange(len(mask), dtype=torch.float64)[:, None],
+        where=torch.arange(len(mask))[:, None],
         where_name=_("row"),
     )
     return [values, gradient]

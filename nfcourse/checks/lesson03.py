@@ -320,7 +320,7 @@ def distillation_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part
             (variants["teacher_samples"][0], teacher_samples),
             (n * value, summed),
         ],
-        where=torch.tensor([[float(n)]]),
+        where=torch.tensor([[n]]),
         where_name=_("number of samples n"),
     )
     answer_gradient = outputs["gradient"]
@@ -350,7 +350,7 @@ def distillation_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part
                 ),
             ),
         ],
-        where=torch.arange(len(gradient), dtype=torch.float64)[:, None],
+        where=torch.arange(len(gradient))[:, None],
         where_name=_("parameter"),
     )
     return [value_part, gradient_part]

@@ -279,7 +279,7 @@ def masks_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
                 label=f"realnvp_masks({dim}, {layers}, '{pattern}')",
                 expected=layer_masks(first, 1 - first, layers),
                 mistakes=mistakes,
-                where=torch.arange(layers, dtype=torch.float64)[:, None],
+                where=torch.arange(layers)[:, None],
                 where_name=_("layer"),
             )
         )

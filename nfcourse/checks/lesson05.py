@@ -42,7 +42,7 @@ def both_parts(first: Part, second: Part) -> Part:
 
 
 def coordinates(dim: int) -> torch.Tensor:
-    return torch.arange(dim, dtype=torch.float64)[:, None]
+    return torch.arange(dim)[:, None]
 
 
 # --- 05.bijector --------------------------------------------------------------------------------------------

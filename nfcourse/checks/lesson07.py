@@ -89,7 +89,7 @@ def weights_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         "The first exact_terms terms are always computed: their weight is 1, and the exponent counts from there."
     )
     ones = _("Every weight is 1: the terms with k > exact_terms must be weighted by 1 / P(N >= k).")
-    k = torch.arange(1, n + 1, dtype=torch.float64)[:, None]
+    k = torch.arange(1, n + 1)[:, None]
 
     def mistakes(exact_terms: int) -> list[tuple[torch.Tensor, str]]:
         return [

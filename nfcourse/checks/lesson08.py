@@ -174,7 +174,7 @@ def structure_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
                 ),
                 (torch.ones_like(flags), _("A full matrix is neither lower nor upper triangular.")),
             ],
-            where=torch.arange(len(matrices), dtype=torch.float64)[:, None],
+            where=torch.arange(len(matrices))[:, None],
             where_name=_("matrix number"),
         ),
         Part(_("the log-dets"), 1, 0, abs_message)
@@ -193,7 +193,7 @@ def structure_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
                     _("The sum of log|J_ii| is the log-det of a triangular matrix only; a full one needs slogdet."),
                 ),
             ],
-            where=torch.arange(len(matrices), dtype=torch.float64)[:, None],
+            where=torch.arange(len(matrices))[:, None],
             where_name=_("matrix number"),
         ),
     ]
@@ -325,7 +325,7 @@ def passes_part(forward: float, inverse: float, library: float) -> Part:
 def posterior_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
     base, inverse_logdet = outputs["base"], outputs["inverse_logdet"]
     expected = base + inverse_logdet  # log q(z) = log p_u(u) + log|det du/dz|
-    where = torch.arange(len(base), dtype=torch.float64)[:, None]
+    where = torch.arange(len(base))[:, None]
     parts = [
         judge_values(
             _("log q(z) of the samples"),
@@ -416,7 +416,7 @@ def recompute_judge(inputs: Tensors, outputs: dict[str, object]) -> list[Part]:
         ).format(wanted=wanted, layers=wanted - 1, count=count)
         return [Part(_("one activation per layer, and u"), 1, 0, message), Part(_("the activations"), 3, 0, message)]
     dim = expected.shape[-1]
-    rows = torch.cartesian_prod(torch.arange(wanted), torch.arange(expected.shape[1])).to(torch.float64)
+    rows = torch.cartesian_prod(torch.arange(wanted), torch.arange(expected.shape[1]))
     return [
         Part(_("one activation per layer, and u"), 1, 1, _("correct")),
         judge_values(

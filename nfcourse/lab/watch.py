@@ -22,17 +22,20 @@ from nfcourse.flow import Flow
 from nfcourse.i18n import _
 from nfcourse.lab.flows import FLOW_NAMES, build_flow
 from nfcourse.plotting import plot_density, plot_training_curves
-from nfcourse.plotting.style import box_around, new_figure
+from nfcourse.plotting.style import box_around, new_figure, scatter_points
 from nfcourse.training import History, cosine_schedule, evaluate_oracle, fit
 from nfcourse.validation import check_positive_int
 
 LAB_DATASETS = ("moons", "eight_gaussians", "checkerboard", "rings")
+OVERLAID_POINTS = 400  # test points drawn over the density, enough to see the data's shape
 
 
 def progress_figure(flow: Flow, history: History, data: Dataset, entropy_per_dim: float) -> Figure:
-    """The flow's density beside its training curve, with the data's entropy as the line to reach."""
+    """The flow's density, with test points over it, beside its training curve and the data's entropy to reach."""
     fig, axes = new_figure(1, 2, width=8.4, height=3.6)
-    plot_density(flow, limits=box_around(data.test.numpy()), colorbar=False, ax=axes[0, 0])
+    test_points = data.test.numpy()
+    plot_density(flow, limits=box_around(test_points), colorbar=False, ax=axes[0, 0])
+    scatter_points(axes[0, 0], test_points[:OVERLAID_POINTS], "white", s=1.5, alpha=0.5)
     plot_training_curves(history, reference=entropy_per_dim, reference_label=_("entropy of the data"), ax=axes[0, 1])
     axes[0, 0].set_title(_("density after {step:,d} steps").format(step=history.steps[-1]))
     return fig

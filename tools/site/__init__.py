@@ -2,6 +2,7 @@
 
     python -m tools.site          build build/site/ from fast-mode outputs (what `python3 course.py site` runs)
     python -m tools.site --full   the same from full-mode outputs, for publishing
+    python -m tools.site --full --repository https://github.com/OWNER/NAME   with "Open in Colab" links there
 
 The steps, one module each:
 
@@ -11,7 +12,7 @@ The steps, one module each:
                and the executed notebooks laid out as in the repository;
 - `conf`, `extension`, `pages`   Sphinx with MyST-NB and the Furo theme, plus the site's own bar on every
                page: the language switcher, and on a notebook page its other kinds, the course map,
-               "Open in Colab" and "Download the notebook";
+               "Download the notebook", and "Open in Colab" when `--repository` names the course on GitHub;
 - `assets`     MathJax and the Japanese font, copied from installed packages, so the site needs no network;
 - `offline`    the check that no page loads a script, a style sheet or a font from another host.
 

@@ -18,15 +18,24 @@ from tools.build import kind_name
 from tools.course_map import course_title
 from tools.lessons import LANGUAGE_NAMES, LANGUAGES, OUTPUTS
 
-# The repository that "Open in Colab" opens. A placeholder until the course has a public home: set it here.
-REPOSITORY = "https://github.com/your-organisation/nfcourse"
-BRANCH = "main"
+BRANCH = "main"  # the branch "Open in Colab" opens
+GITHUB_REPOSITORY = re.compile(r"^https://github\.com/(?P<owner_and_name>[\w.-]+/[\w.-]+?)/?$")
 NOTEBOOK_PAGE = re.compile(rf"^(?P<kind>{'|'.join(OUTPUTS)})/(?P<lang>{'|'.join(LANGUAGES)})/(?P<lesson>[^/]+)$")
 
 
-def colab_url(path: str) -> str:
-    """Colab's address for the notebook at `path` (relative to the repository root) of `REPOSITORY`."""
-    owner_and_name = REPOSITORY.removeprefix("https://github.com/")
+def checked_repository(repository: str) -> str:
+    """`repository` if it is "" (no Colab links) or a GitHub address https://github.com/OWNER/NAME; else an error."""
+    if repository and not GITHUB_REPOSITORY.match(repository):
+        raise ValueError(
+            f"--repository must be a GitHub address like https://github.com/OWNER/NAME (Colab opens notebooks "
+            f"from GitHub), got {repository!r}."
+        )
+    return repository
+
+
+def colab_url(repository: str, path: str) -> str:
+    """Colab's address for the notebook at `path` (relative to the repository root) of GitHub `repository`."""
+    owner_and_name = GITHUB_REPOSITORY.match(checked_repository(repository))["owner_and_name"]
     return f"https://colab.research.google.com/github/{owner_and_name}/blob/{BRANCH}/{path}"
 
 
@@ -78,7 +87,7 @@ def language_switcher(page: Page) -> str:
     return f'<nav class="nfcourse-languages" aria-label="{label}">' + " · ".join(items) + "</nav>"
 
 
-def notebook_links(page: Page, mode: str) -> str:
+def notebook_links(page: Page, mode: str, repository: str) -> str:
     kind, lesson = page.notebook
     kinds = [
         f"<strong>{escape(kind_name(other))}</strong>" if other == kind else link(page.sibling(other), kind_name(other))
@@ -86,10 +95,10 @@ def notebook_links(page: Page, mode: str) -> str:
     ]
     course_map = link(f"{page.to_root}{page.lang}/index.html", _("Course map"))
     path = f"{kind}/{page.lang}/{lesson}.ipynb"
-    actions = [
-        link(colab_url(path), _("Open in Colab"), class_="nfcourse-colab"),
-        link(f"{lesson}.ipynb", _("Download the notebook"), class_="nfcourse-download", download=f"{lesson}.ipynb"),
-    ]
+    actions = [link(colab_url(repository, path), _("Open in Colab"), class_="nfcourse-colab")] if repository else []
+    actions.append(
+        link(f"{lesson}.ipynb", _("Download the notebook"), class_="nfcourse-download", download=f"{lesson}.ipynb")
+    )
     notes = {
         "fast": _(
             "The outputs on this page come from a run in fast mode, with small training budgets: the numbers "
@@ -104,12 +113,13 @@ def notebook_links(page: Page, mode: str) -> str:
     )
 
 
-def bar(page: Page, mode: str) -> str:
+def bar(page: Page, mode: str, repository: str = "") -> str:
     """The bar at the top of `page`: the language switcher, and for a notebook its links and where its outputs
-    come from. Its data attributes name the page, for the site's browser test."""
+    come from ("Open in Colab" only with a GitHub `repository`). Its data attributes name the page, for the
+    site's browser test."""
     with using_language(page.lang):
         kind, lesson = page.notebook or ("", "")
-        parts = [language_switcher(page), notebook_links(page, mode) if page.notebook else ""]
+        parts = [language_switcher(page), notebook_links(page, mode, repository) if page.notebook else ""]
     return (
         f'<div class="nfcourse-bar" data-language="{page.lang}" data-kind="{kind}" data-lesson="{lesson}">'
         + "".join(parts)
