@@ -470,18 +470,14 @@ expect_at_least(
     min(mean([run["test"] for run in runs[name]]) for name in (tr("ActNorm"), tr("LU layer"))) - plain_test,
     -0.01,
 )
-expect_at_least(
-    tr("worst test NLL with the LU layer minus the plain flow's worst (nats per dimension)"),
-    max(run["test"] for run in runs[tr("LU layer")]) - max(run["test"] for run in runs[tr("plain")]),
-    0.05,
-)
 
 # %% key="alternatives-plot"
 plot_deep_curves([tr("ActNorm"), tr("LU layer")])
 
 # %% [markdown] key="alternatives-explained"
-# ActNorm and the LU layer do not beat the plain flow on these data either. In the full run one flow with
-# the LU layer had a spike in its loss early on and ended well above the others; a dash in the column of
+# ActNorm and the LU layer do not beat the plain flow on these data either. In some of our full runs, with
+# the same seeds, one flow with the LU layer had an early spike in its loss and ended well above the
+# others; in other runs none did. The curves above show what happened in this run. A dash in the column of
 # steps means that a run never came within 0.1 nats of the oracle in training. What they offer is a layer
 # that behaves the same in training and eval mode: no batch statistics, no running averages, and so no
 # pitfall of the kind that the next section measures.
